@@ -1,0 +1,39 @@
+package dev.align4j.cli;
+
+import dev.align4j.cli.bench.BenchCommand;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code align4j} command: picocli subcommands, one per job. */
+@Command(name = "align4j",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        description = "LLM post-training on the JVM: SFT, reward models, PPO, DPO, GRPO, LoRA, generation, evaluation.",
+        subcommands = {BenchCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The configured command line, for tests that run commands in-process. */
+    public static CommandLine commandLine() {
+        return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+    }
+
+    @Override
+    public void run() { // no subcommand: show what there is
+        spec.commandLine().usage(System.out);
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"align4j " + (v != null ? v : "(development build)"),
+                    "Java " + Runtime.version() + ", " + Runtime.getRuntime().availableProcessors() + " cores"};
+        }
+    }
+}

@@ -1,0 +1,120 @@
+package dev.align4j.tensor;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+
+/**
+ * Reverse-mode automatic differentiation, define-by-run.
+ *
+ * <p>Each op that runs while gradients are enabled and has a trainable input records a
+ * {@link Node}: its name, its inputs and a closure that pushes the output's gradient back into
+ * the inputs' gradient buffers ({@code +=}, so gradients accumulate). {@link Tensor#backward()}
+ * walks the recorded graph in reverse topological order, then releases it, as PyTorch does
+ * with {@code retain_graph=False}: interior gradients and closures are dropped, leaf gradients
+ * stay. Not thread-safe: one graph is built and differentiated by one thread (kernels inside an
+ * op may use many).
+ */
+public final class Autograd {
+    private Autograd() {}
+
+    /** One recorded op: the edge list of the graph and the backward to run. */
+    public static final class Node {
+        final String op;
+        final Tensor[] inputs;
+        final Runnable backward;
+
+        Node(String op, Tensor[] inputs, Runnable backward) {
+            this.op = op;
+            this.inputs = inputs;
+            this.backward = backward;
+        }
+    }
+
+    private static final ThreadLocal<int[]> NO_GRAD_DEPTH = ThreadLocal.withInitial(() -> new int[1]);
+
+    /** A scope in which ops record nothing: {@code try (var g = Autograd.noGrad()) { ... }}. */
+    public static Scope noGrad() {
+        NO_GRAD_DEPTH.get()[0]++;
+        return () -> NO_GRAD_DEPTH.get()[0]--;
+    }
+
+    /** A no-grad scope; closing it restores recording. */
+    public interface Scope extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /** Whether ops record their backward on this thread. */
+    public static boolean isGradEnabled() {
+        return NO_GRAD_DEPTH.get()[0] == 0;
+    }
+
+    /** True when an op over {@code inputs} must record itself: gradients are on and some input needs one. */
+    public static boolean needsGrad(Tensor... inputs) {
+        if (!isGradEnabled()) return false;
+        for (Tensor t : inputs) if (t != null && t.requiresGrad()) return true;
+        return false;
+    }
+
+    /**
+     * Records {@code out} as produced by {@code op} from {@code inputs}, when {@link #needsGrad}.
+     * The backward reads {@code out.gradOrNull()} and accumulates into the inputs that
+     * {@link Tensor#requiresGrad()}; it runs only when some gradient reached {@code out}.
+     */
+    public static void record(Tensor out, String op, Runnable backward, Tensor... inputs) {
+        if (!needsGrad(inputs)) return;
+        out.attach(new Node(op, inputs, backward));
+    }
+
+    /** Adds {@code grad} into {@code target}'s gradient at {@code targetOffset}, if it wants one. */
+    public static void accumulate(Tensor target, float[] grad, int targetOffset) {
+        if (!target.requiresGrad() || grad == null) return;
+        float[] g = target.gradBuffer();
+        for (int i = 0; i < grad.length; i++) g[targetOffset + i] += grad[i];
+    }
+
+    static void backward(Tensor root, float[] seed) {
+        if (!root.requiresGrad()) {
+            throw new IllegalArgumentException("backward() on " + root.describe()
+                    + ", which depends on no trainable tensor (or was computed under noGrad())");
+        }
+        float[] g = root.gradBuffer();
+        for (int i = 0; i < g.length; i++) g[i] += seed[i];
+
+        List<Tensor> order = topologicalOrder(root);
+        for (int i = order.size() - 1; i >= 0; i--) {
+            Tensor t = order.get(i);
+            Node node = t.node;
+            if (t.gradOrNull() != null) node.backward.run();
+            t.node = null; // release the graph; interior gradients go with it
+            t.dropGrad();
+        }
+    }
+
+    /** Tensors with a recorded node, each after all of its recorded inputs. */
+    private static List<Tensor> topologicalOrder(Tensor root) {
+        List<Tensor> order = new ArrayList<>();
+        IdentityHashMap<Tensor, Boolean> seen = new IdentityHashMap<>();
+        ArrayDeque<Object[]> stack = new ArrayDeque<>(); // {tensor, next input index}
+        if (root.node == null) return order;
+        stack.push(new Object[] {root, 0});
+        seen.put(root, true);
+        while (!stack.isEmpty()) {
+            Object[] top = stack.peek();
+            Tensor t = (Tensor) top[0];
+            int next = (Integer) top[1];
+            Tensor[] inputs = t.node.inputs;
+            if (next < inputs.length) {
+                top[1] = next + 1;
+                Tensor in = inputs[next];
+                if (in != null && in.node != null && seen.put(in, true) == null) stack.push(new Object[] {in, 0});
+            } else {
+                stack.pop();
+                order.add(t);
+            }
+        }
+        return order;
+    }
+}

@@ -1,0 +1,57 @@
+package dev.align4j.tensor;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class LinalgTest {
+
+    /** Float64 reference for op(A)·op(B), one batch at a time. */
+    static double[] reference(double[] a, double[] b, int batch, int m, int n, int k, boolean ta, boolean tb) {
+        double[] c = new double[batch * m * n];
+        for (int z = 0; z < batch; z++)
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++) {
+                    double s = 0;
+                    for (int p = 0; p < k; p++) {
+                        double x = ta ? a[z * m * k + p * m + i] : a[z * m * k + i * k + p];
+                        double y = tb ? b[z * k * n + j * k + p] : b[z * k * n + p * n + j];
+                        s += x * y;
+                    }
+                    c[z * m * n + i * n + j] = s;
+                }
+        return c;
+    }
+
+    @ParameterizedTest(name = "m={0} n={1} k={2} transA={3} transB={4}")
+    @CsvSource({
+            "1,1,1,false,false", "7,33,65,false,false", "7,33,65,false,true", "7,33,65,true,false", "7,33,65,true,true",
+            "33,7,127,false,true", "65,1,7,true,false", "127,7,33,false,false", "17,18,19,true,true"})
+    void matmulMatchesFloat64AndFiniteDifferences(int m, int n, int k, boolean ta, boolean tb) {
+        Tensor a = GradCheck.param(1, ta ? new int[] {k, m} : new int[] {m, k});
+        Tensor b = GradCheck.param(2, tb ? new int[] {n, k} : new int[] {k, n});
+        GradCheck.check("matmul", in -> Linalg.matmul(in[0], in[1], ta, tb),
+                x -> reference(x[0], x[1], 1, m, n, k, ta, tb), a, b);
+    }
+
+    @ParameterizedTest(name = "transA={0} transB={1}")
+    @CsvSource({"false,false", "false,true", "true,false", "true,true"})
+    void batchedMatmulMatchesFloat64AndFiniteDifferences(boolean ta, boolean tb) {
+        int batch = 3, m = 5, n = 7, k = 9;
+        Tensor a = GradCheck.param(3, ta ? new int[] {batch, k, m} : new int[] {batch, m, k});
+        Tensor b = GradCheck.param(4, tb ? new int[] {batch, n, k} : new int[] {batch, k, n});
+        GradCheck.check("bmm", in -> Linalg.matmul(in[0], in[1], ta, tb),
+                x -> reference(x[0], x[1], batch, m, n, k, ta, tb), a, b);
+    }
+
+    @Test
+    void innerSizeMismatchNamesTheOpAndShapes() {
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> Linalg.matmul(Tensor.zeros(2, 3), Tensor.zeros(4, 5)));
+        assertTrue(e.getMessage().contains("matmul") && e.getMessage().contains("[2, 3]") && e.getMessage().contains("[4, 5]"),
+                e.getMessage());
+    }
+}

@@ -1,0 +1,44 @@
+package dev.align4j.tensor;
+
+import dev.align4j.tensor.kernels.EmbeddingKernels;
+
+/**
+ * Embedding lookup: rows of a (V, C) table picked by token ids, and the backward that adds each
+ * token's gradient into its row (PyTorch {@code F.embedding} without {@code padding_idx},
+ * {@code max_norm} or sparse gradients).
+ *
+ * <p>What it is not: a module owning the table (that is the nn layer), nor position embeddings
+ * (GPT-2's {@code wpe} is the same lookup with positions as ids). The backward is deterministic:
+ * tokens that share an id add into its row in token order ({@link EmbeddingKernels#scatterAdd}).
+ */
+public final class Embedding {
+    private Embedding() {}
+
+    /**
+     * {@code out[k] = table[ids[k]]}.
+     *
+     * @param table (V, C)
+     * @param ids   (N), each in [0, V)
+     * @return (N, C)
+     */
+    public static Tensor lookup(Tensor table, int[] ids) {
+        if (table.rank() != 2) {
+            throw new IllegalArgumentException("Embedding.lookup: table must be (V, C), got " + table.describe());
+        }
+        int[] idx = ids.clone(); // the backward must see the ids of this call, whatever the caller does next
+        int v = table.dim(0), c = table.dim(1), n = idx.length;
+        for (int k = 0; k < n; k++) {
+            if (idx[k] < 0 || idx[k] >= v) {
+                throw new IllegalArgumentException("Embedding.lookup: id " + idx[k] + " at position " + k
+                        + " is out of range for table " + table.describe() + " of V=" + v
+                        + " rows; check the tokenizer's vocabulary against the model's vocab_size");
+            }
+        }
+        Tensor out = Tensor.zeros(n, c);
+        EmbeddingKernels.gather(out.data, table.data, table.offset, idx, n, c);
+        Autograd.record(out, "embedding", () -> {
+            if (table.requiresGrad()) EmbeddingKernels.scatterAdd(table.gradBuffer(), out.gradOrNull(), idx, n, c);
+        }, table);
+        return out;
+    }
+}

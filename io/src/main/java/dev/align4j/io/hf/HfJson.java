@@ -3,6 +3,8 @@ package dev.align4j.io.hf;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.math.BigDecimal;
+import java.math.MathContext;
+import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +23,8 @@ import java.util.Map;
  *
  * <p>Based on: CPython's {@code json.encoder} and {@code float_repr} (shortest round-trip digits,
  * exponent form when the decimal exponent is below -4 or above 15). Java's {@link Double#toString}
- * gives the same shortest digits since JDK 19.
+ * gives the same shortest digits since JDK 19, except that it keeps two digits where one would
+ * round-trip ({@code 4.9E-324} for Python's {@code 5e-324}); that case is shortened here.
  */
 public final class HfJson {
     private HfJson() {}
@@ -120,6 +123,10 @@ public final class HfJson {
         if (Double.isInfinite(d)) return d > 0 ? "Infinity" : "-Infinity";
         if (d == 0) return Double.doubleToRawLongBits(d) < 0 ? "-0.0" : "0.0";
         BigDecimal shortest = new BigDecimal(Double.toString(Math.abs(d))).stripTrailingZeros();
+        if (shortest.precision() == 2) { // Java keeps 2 digits where 1 would do (4.9E-324); Python takes the 1 digit
+            BigDecimal one = shortest.round(new MathContext(1, RoundingMode.HALF_EVEN));
+            if (one.doubleValue() == Math.abs(d)) shortest = one.stripTrailingZeros();
+        }
         String digits = shortest.unscaledValue().toString();
         int point = digits.length() - shortest.scale(); // value = 0.DIGITS × 10^point
         String sign = d < 0 ? "-" : "";

@@ -17,7 +17,9 @@ import java.util.Map;
  * files and tensors past 2 GB work), a header checked by {@link SafetensorsHeader} against hostile
  * input, and reads that slice or widen one tensor at a time. Every rejection is a
  * {@link SafetensorsException} naming this file; no read can leave the mapped file, since every
- * tensor's range was checked against its size. What it is not: safe against the file being
+ * tensor's range was checked against its size. Reads may run on several threads at once (the mapping
+ * lives in a shared arena); after {@link #close()} they fail with {@link IllegalStateException}.
+ * What it is not: safe against the file being
  * truncated by another process while mapped (the JVM then reports an {@link InternalError} on
  * access, as for any mapped file), nor a writer ({@link SafetensorsWriter}).
  *

@@ -72,6 +72,11 @@ class HostileFilesTest {
     }
 
     @Test
+    void headerNestedDeeplyEnoughToOverflowARecursiveParser() throws IOException {
+        assertRejected(file("{\"a\":" + "[".repeat(100_000) + "]".repeat(100_000) + "}", new byte[0]), "not valid JSON");
+    }
+
+    @Test
     void headerNotAnObject() throws IOException {
         assertRejected(file("[1, 2]  ", new byte[0]), "must be a JSON object");
     }

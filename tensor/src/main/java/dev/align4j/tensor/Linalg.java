@@ -78,4 +78,40 @@ public final class Linalg {
         return out;
     }
 
+
+    /**
+     * A linear layer as PyTorch's {@code F.linear}: {@code x·Wᵀ + b} with {@code x} (N, in), the
+     * weight in Hugging Face's {@code [out, in]} layout and an optional bias (out). The bias is
+     * added in place of a broadcast, and its gradient is the column sum of the upstream gradient,
+     * accumulated row by row in a fixed order.
+     */
+    public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
+        Shapes.requireRank("linear", x, 2);
+        Shapes.requireRank("linear", weight, 2);
+        if (x.dim(1) != weight.dim(1)) {
+            throw new IllegalArgumentException("linear: input " + x.describe() + " has " + x.dim(1)
+                    + " features but weight " + weight.describe() + " expects " + weight.dim(1));
+        }
+        Tensor y = matmul(x, weight, false, true); // (N, out)
+        if (bias == null) return y;
+        int n = y.dim(0), out = y.dim(1);
+        if (bias.rank() != 1 || bias.dim(0) != out) {
+            throw new IllegalArgumentException("linear: bias " + bias.describe() + " does not match weight " + weight.describe());
+        }
+        Tensor z = new Tensor(y.data, 0, y.shape()); // same storage: the bias is added in place
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < out; j++) z.data[i * out + j] += bias.data[bias.offset + j];
+        }
+        Autograd.record(z, "linear_bias", () -> {
+            float[] g = z.gradOrNull();
+            Autograd.accumulate(y, g, 0);
+            if (bias.requiresGrad()) {
+                float[] gb = bias.gradBuffer();
+                for (int i = 0; i < n; i++) {
+                    for (int j = 0; j < out; j++) gb[j] += g[i * out + j];
+                }
+            }
+        }, y, bias);
+        return z;
+    }
 }

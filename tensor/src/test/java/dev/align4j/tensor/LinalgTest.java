@@ -47,6 +47,24 @@ class LinalgTest {
                 x -> reference(x[0], x[1], batch, m, n, k, ta, tb), a, b);
     }
 
+    @ParameterizedTest(name = "n={0} in={1} out={2}")
+    @CsvSource({"1,1,1", "7,33,65", "65,7,33", "33,127,7"})
+    void linearWithBiasMatchesFloat64AndFiniteDifferences(int n, int in, int out) {
+        Tensor x = GradCheck.param(5, n, in), w = GradCheck.param(6, out, in), b = GradCheck.param(7, out);
+        GradCheck.check("linear", t -> Linalg.linear(t[0], t[1], t[2]), v -> {
+            double[] y = reference(v[0], v[1], 1, n, out, in, false, true);
+            for (int i = 0; i < n; i++) for (int j = 0; j < out; j++) y[i * out + j] += v[2][j];
+            return y;
+        }, x, w, b);
+    }
+
+    @Test
+    void linearRejectsAMismatchedBias() {
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> Linalg.linear(Tensor.zeros(2, 3), Tensor.zeros(4, 3), Tensor.zeros(5)));
+        assertTrue(e.getMessage().contains("bias") && e.getMessage().contains("[5]"), e.getMessage());
+    }
+
     @Test
     void innerSizeMismatchNamesTheOpAndShapes() {
         var e = assertThrows(IllegalArgumentException.class,

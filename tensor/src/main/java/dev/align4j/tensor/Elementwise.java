@@ -141,7 +141,10 @@ public final class Elementwise {
         return unary("logSigmoid", x, UnaryKernels::logSigmoid, UnaryKernels::logSigmoidBackward);
     }
 
-    /** {@code log(1 + eˣ)}, and {@code x} itself for {@code x > 20} (PyTorch's beta = 1, threshold = 20). */
+    /**
+     * {@code log(1 + eˣ)}, computed as {@code max(x, 0) + log1p(e^−|x|)}; for {@code x > 20} it is
+     * exactly {@code x} with gradient exactly 1 (PyTorch's beta = 1, threshold = 20).
+     */
     public static Tensor softplus(Tensor x) {
         return unary("softplus", x, UnaryKernels::softplus, UnaryKernels::softplusBackward);
     }

@@ -164,6 +164,24 @@ class ElementwiseTest {
         assertThrows(IllegalArgumentException.class, () -> Elementwise.clamp(Tensor.zeros(4), Float.NaN, 1f));
     }
 
+    @ParameterizedTest
+    @MethodSource("accumulationCases")
+    void backwardAccumulatesIntoExistingGradients(Unary u) {
+        // f(x) + f(x) must give twice the gradient of f(x): each backward adds, none overwrites
+        Tensor x = u.input(1, 37);
+        Tensor g = Tensor.randn(2, 37);
+        u.op.apply(x).backward(g);
+        float[] once = x.grad().toArray();
+        x.zeroGrad();
+        Elementwise.add(u.op.apply(x), u.op.apply(x)).backward(g);
+        float[] twice = x.grad().toArray();
+        for (int i = 0; i < once.length; i++) assertEquals(2 * once[i], twice[i], 1e-5f * Math.abs(once[i]) + 1e-6f);
+    }
+
+    static Stream<Unary> accumulationCases() {
+        return Arrays.stream(Unary.values());
+    }
+
     @Test
     void gradientsAtTheKinksFollowPyTorch() {
         // relu'(0) = 0; clamp passes the gradient at both bounds (inclusive) and stops it outside
@@ -200,6 +218,18 @@ class ElementwiseTest {
         assertEquals(1.25f, x.grad().get(3), 1e-6f);
         assertEquals(1f, x.grad().get(0), 0f);
         assertEquals(1f, x.grad().get(6), 0f);
+    }
+
+    @Test
+    void softplusIsExactlyLinearAboveTwentyAsPyTorchThresholds() {
+        float[] v = {20.001f, 20.5f, 25f, 50f, 88f, 100f, 1e4f, 1e30f, Float.POSITIVE_INFINITY};
+        Tensor x = Tensor.vector(v).requiresGrad(true);
+        Tensor y = Elementwise.softplus(x);
+        assertArrayEquals(v, y.toArray());
+        Reductions.sum(y).backward();
+        float[] ones = new float[v.length];
+        Arrays.fill(ones, 1f);
+        assertArrayEquals(ones, x.grad().toArray());
     }
 
     /** Transcendental kernels (vector lanes and scalar tail) against float64 on a dense grid. */
@@ -257,6 +287,34 @@ class ElementwiseTest {
                     : Math.abs(actual[i] - reference.applyAsDouble(x[i])) <= 4 * Math.ulp(expected);
             assertTrue(ok, what + "(" + x[i] + ") = " + actual[i] + ", expected " + reference.applyAsDouble(x[i]));
         }
+    }
+
+    /**
+     * The property {@code VectorMath} exists for: the interpreter (cold) and C2 (hot) give the
+     * same bits. {@code lanewise(EXP)} fails this (SVML when compiled, Math.exp per lane before).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"EXP", "LOG", "TANH", "SIGMOID", "GELU", "SOFTPLUS", "LOG_SIGMOID", "SILU"})
+    void kernelsGiveTheSameBitsBeforeAndAfterJitCompilation(String name) {
+        Unary u = Unary.valueOf(name);
+        int n = 37; // two full vectors of 16 lanes and a partial one
+        Tensor x = u.input(8, n), g = Tensor.randn(9, n);
+        float[][] cold = forwardAndGradient(u, x, g);
+        for (int r = 0; r < 20_000; r++) forwardAndGradient(u, x, g); // enough calls for C2
+        float[][] hot = forwardAndGradient(u, x, g);
+        for (int k = 0; k < 2; k++) {
+            for (int i = 0; i < n; i++) {
+                assertEquals(Float.floatToRawIntBits(cold[k][i]), Float.floatToRawIntBits(hot[k][i]),
+                        name + (k == 0 ? "" : "'") + "(" + x.get(i) + "): cold " + cold[k][i] + ", hot " + hot[k][i]);
+            }
+        }
+    }
+
+    private static float[][] forwardAndGradient(Unary u, Tensor x, Tensor g) {
+        x.zeroGrad();
+        Tensor y = u.op.apply(x);
+        y.backward(g);
+        return new float[][] {y.toArray(), x.grad().toArray()};
     }
 
     @ParameterizedTest

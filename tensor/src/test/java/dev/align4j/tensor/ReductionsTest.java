@@ -96,18 +96,38 @@ class ReductionsTest {
 
     @Test
     void maxGivesTheGradientToTheFirstMaximumAndPropagatesNaN() {
-        Tensor x = Tensor.of(new float[] {1, 3, 3, Float.NaN, 2, 5}, 2, 3).requiresGrad(true);
+        float nan = Float.NaN;
+        Tensor x = Tensor.of(new float[] {1, 3, 3, 2, nan, 5, nan, 2, nan}, 3, 3).requiresGrad(true);
         Tensor m = Reductions.max(x, 1, false);
         assertEquals(3f, m.get(0));
-        assertTrue(Float.isNaN(m.get(1)));
-        assertArrayEquals(new int[] {1, 0}, Reductions.argmax(x, 1));
-        m.backward(Tensor.vector(10f, 20f));
-        assertArrayEquals(new float[] {0, 10, 0, 20, 0, 0}, x.grad().toArray());
+        assertTrue(Float.isNaN(m.get(1)) && Float.isNaN(m.get(2)));
+        assertArrayEquals(new int[] {1, 1, 0}, Reductions.argmax(x, 1));
+        m.backward(Tensor.vector(10f, 20f, 30f));
+        assertArrayEquals(new float[] {0, 10, 0, 0, 20, 0, 30, 0, 0}, x.grad().toArray());
         // ties across rows of a column (inner > 1): the first row wins
         Tensor y = Tensor.of(new float[] {4, 1, 4, 7}, 2, 2).requiresGrad(true);
         Reductions.sum(Reductions.max(y, 0, true)).backward();
         assertArrayEquals(new float[] {1, 0, 0, 1}, y.grad().toArray());
         assertArrayEquals(new int[] {0, 1}, Reductions.argmax(y, 0));
+    }
+
+    @Test
+    void backwardAccumulatesIntoExistingGradients() {
+        // f(x) + f(x) must give twice the gradient of f(x): each backward adds, none overwrites
+        Tensor x = distinct(1, 5, 33);
+        Tensor g = Tensor.randn(2, 5);
+        Reductions.sum(x, 1, false).backward(g);
+        Reductions.mean(x, 1, false).backward(g);
+        Reductions.max(x, 1, false).backward(g);
+        float[] once = x.grad().toArray();
+        x.zeroGrad();
+        for (int rep = 0; rep < 2; rep++) {
+            Tensor twice = Elementwise.add(Elementwise.add(Reductions.sum(x, 1, false), Reductions.mean(x, 1, false)),
+                    Reductions.max(x, 1, false));
+            twice.backward(g);
+        }
+        float[] two = x.grad().toArray();
+        for (int i = 0; i < once.length; i++) assertEquals(2 * once[i], two[i], 1e-5f, "element " + i);
     }
 
     @Test

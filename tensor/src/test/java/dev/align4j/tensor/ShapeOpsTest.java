@@ -142,6 +142,26 @@ class ShapeOpsTest {
     }
 
     @Test
+    void backwardAccumulatesIntoExistingGradients() {
+        // each op used twice on the same input: the second backward must add to the first
+        Tensor x = GradCheck.param(1, 4, 6);
+        List<UnaryOperator<Tensor>> ops = List.of(t -> ShapeOps.transpose(t, 0, 1), t -> ShapeOps.permute(t, 1, 0),
+                t -> ShapeOps.slice(t, 1, 1, 5), t -> ShapeOps.indexSelect(t, 1, 5, 0, 5),
+                t -> ShapeOps.expand(t, 3, 4, 6), t -> ShapeOps.concat(List.of(t, t), 0), t -> ShapeOps.reshape(t, 24));
+        for (UnaryOperator<Tensor> op : ops) {
+            x.zeroGrad();
+            Tensor y = op.apply(x);
+            Tensor g = Tensor.randn(2, y.shape());
+            y.backward(g);
+            float[] once = x.grad().toArray();
+            x.zeroGrad();
+            Elementwise.add(op.apply(x), op.apply(x)).backward(g);
+            float[] twice = x.grad().toArray();
+            for (int i = 0; i < once.length; i++) assertEquals(2 * once[i], twice[i], 1e-5f, "element " + i);
+        }
+    }
+
+    @Test
     void reshapeIsAViewThatPassesGradients() {
         Tensor x = GradCheck.param(1, 2, 6);
         Tensor r = ShapeOps.reshape(x, 3, -1);

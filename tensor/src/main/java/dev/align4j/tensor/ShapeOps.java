@@ -127,7 +127,8 @@ public final class ShapeOps {
         ShapeKernels.copyBlocks(out.data, 0, block, x.data, x.offset + start * inner, size * inner, block, outer, false);
         Autograd.record(out, "slice", () -> {
             if (x.requiresGrad()) {
-                ShapeKernels.copyBlocks(x.gradBuffer(), start * inner, size * inner, out.gradOrNull(), 0, block, block, outer, true);
+                float[] gx = x.gradBuffer();
+                ShapeKernels.copyBlocks(gx, start * inner, size * inner, out.gradOrNull(), 0, block, block, outer, true);
             }
         }, x);
         return out;
@@ -165,6 +166,11 @@ public final class ShapeOps {
      * axes are added. The result is a copy; the backward sums over the stretched axes.
      */
     public static Tensor expand(Tensor x, int... shape) {
+        for (int d : shape) {
+            if (d < 0) {
+                throw new IllegalArgumentException("expand: negative size in " + Arrays.toString(shape) + " for " + x.describe());
+            }
+        }
         int[] from = x.shape(), to = Shapes.checked(shape);
         int lead = to.length - from.length;
         if (lead < 0) {

@@ -140,7 +140,7 @@ class ElementwiseTest {
                 case "sub" -> Elementwise.sub(a, b);
                 case "mul" -> Elementwise.mul(a, b);
                 case "div" -> Elementwise.div(a, b);
-                default -> Elementwise.where(Mask.where(i -> true, 2, 3), a, b);
+                default -> Elementwise.where(Mask.of(i -> true, 2, 3), a, b);
             }
         });
         assertTrue(e.getMessage().startsWith(name) && e.getMessage().contains("[2, 3]") && e.getMessage().contains("[3, 2]")
@@ -149,7 +149,7 @@ class ElementwiseTest {
 
     @Test
     void maskShapeMustMatch() {
-        Mask m = Mask.where(i -> true, 6);
+        Mask m = Mask.of(i -> true, 6);
         var e = assertThrows(IllegalArgumentException.class, () -> Elementwise.maskedFill(Tensor.zeros(2, 3), m, 0f));
         assertTrue(e.getMessage().contains("maskedFill") && e.getMessage().contains("[6]") && e.getMessage().contains("[2, 3]"),
                 e.getMessage());
@@ -321,7 +321,7 @@ class ElementwiseTest {
 
     @Test
     void masksAreBuiltAndReadBack() {
-        Mask causal = Mask.where(i -> i % 3 <= i / 3, 3, 3); // lower triangle
+        Mask causal = Mask.of(i -> i % 3 <= i / 3, 3, 3); // lower triangle
         assertTrue(causal.get(2, 0) && causal.get(1, 1) && !causal.get(0, 1));
         assertEquals(6, causal.count());
         assertArrayEquals(new int[] {3, 3}, causal.shape());

@@ -214,6 +214,6 @@ class ShapeOpsTest {
         assertRejected(() -> ShapeOps.indexSelect(Tensor.zeros(2, 3), 0, -1), "indexSelect", "index -1", "size 2");
         assertRejected(() -> ShapeOps.expand(Tensor.zeros(2, 3), 2, 4), "expand", "[2, 3]", "[2, 4]");
         assertRejected(() -> ShapeOps.expand(Tensor.zeros(2, 3), 3), "expand", "[2, 3]", "[3]");
-        assertRejected(() -> ShapeOps.expand(Tensor.zeros(3), 2, -1), "negative size", "[2, -1]");
+        assertRejected(() -> ShapeOps.expand(Tensor.zeros(3), 2, -1), "expand", "negative size", "[2, -1]", "[3]");
     }
 }

@@ -91,7 +91,7 @@ public final class MaskKernels {
 
     private static final long GOLDEN_GAMMA = 0x9e3779b97f4a7c15L;
 
-    /** Sets bit {@code i} of {@code bits} (length {@code ⌈n/64⌉}) when element {@code i} survives dropout with rate {@code p}. */
+    /** Sets bit {@code i} of {@code bits} ({@code ⌈n/64⌉} words) when element {@code i} survives dropout at rate {@code p}. */
     public static void dropoutMask(long[] bits, long seed, double p, int n) {
         int words = (n + 63) >>> 6;
         Parallel.forRange(words, Math.max(1, grain(n, 8) >>> 6), (w0, w1) -> {

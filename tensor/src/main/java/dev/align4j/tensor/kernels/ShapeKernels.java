@@ -101,7 +101,7 @@ public final class ShapeKernels {
         });
     }
 
-    /** {@code out[o, j, :] = x[o, index[j], :]}: {@code x} is {@code (outer, size, inner)}, {@code out} {@code (outer, index.length, inner)}. */
+    /** {@code out[o, j, :] = x[o, index[j], :]}: x is {@code (outer, size, inner)}, out {@code (outer, index.length, inner)}. */
     public static void gatherRows(float[] out, float[] x, int xOff, int[] index, int outer, int size, int inner) {
         int m = index.length;
         Parallel.forRange(outer, Parallel.grain(outer, (long) m * inner), (o0, o1) -> {

@@ -24,10 +24,10 @@ import static dev.align4j.tensor.kernels.ElementwiseKernels.grain;
  * a matmul.
  *
  * <p>Formulas follow PyTorch's documentation: {@code Softplus} (beta 1, threshold 20: linear
- * above 20, which the stable form below gives by rounding), {@code LogSigmoid} as {@code min(x, 0) − log1p(exp(−|x|))}, {@code GELU} with
- * {@code approximate='tanh'} (GPT-2's {@code gelu_new}, Hendrycks and Gimpel 2016, eq. 2),
- * {@code SiLU} (Elfwing et al. 2017), and {@code clamp}, whose gradient passes where
- * {@code min ≤ x ≤ max}.
+ * above 20, which the stable form below gives by rounding), {@code LogSigmoid} as
+ * {@code min(x, 0) − log1p(exp(−|x|))}, {@code GELU} with {@code approximate='tanh'} (GPT-2's
+ * {@code gelu_new}; Hendrycks and Gimpel 2016), {@code SiLU} (Elfwing et al. 2017), and
+ * {@code clamp}, whose gradient passes where {@code min ≤ x ≤ max}.
  */
 public final class UnaryKernels {
     private UnaryKernels() {}
@@ -245,7 +245,7 @@ public final class UnaryKernels {
         });
     }
 
-    /** {@code gx += g · (0.5·(1 + t) + 0.5·x·(1 − t²)·√(2/π)·(1 + 3·0.044715·x²))} with {@code t} the tanh above. */
+    /** {@code gx += g · (0.5·(1 + t) + 0.5·x·(1 − t²)·√(2/π)·(1 + 3·0.044715·x²))}, {@code t} the tanh above. */
     public static void geluBackward(float[] gx, float[] g, float[] x, int xOff, float[] y, int n) {
         Parallel.forRange(n, grain(n, TRANSCENDENTAL), (s, e) -> {
             for (int i = s; i < e; i += L) {

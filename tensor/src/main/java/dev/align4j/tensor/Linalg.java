@@ -81,28 +81,47 @@ public final class Linalg {
 
     /**
      * A linear layer as PyTorch's {@code F.linear}: {@code x·Wᵀ + b} with {@code x} (N, in), the
-     * weight in Hugging Face's {@code [out, in]} layout and an optional bias (out). The bias is
-     * added in place of a broadcast, and its gradient is the column sum of the upstream gradient,
-     * accumulated row by row in a fixed order.
+     * weight in Hugging Face's {@code [out, in]} layout and an optional bias (out).
      */
     public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
         Shapes.requireRank("linear", x, 2);
         Shapes.requireRank("linear", weight, 2);
         if (x.dim(1) != weight.dim(1)) {
             throw new IllegalArgumentException("linear: input " + x.describe() + " has " + x.dim(1)
-                    + " features but weight " + weight.describe() + " expects " + weight.dim(1));
+                    + " features but weight " + weight.describe() + " [out, in] expects " + weight.dim(1));
         }
-        Tensor y = matmul(x, weight, false, true); // (N, out)
+        return addBias("linear", matmul(x, weight, false, true), bias);
+    }
+
+    /**
+     * GPT-2's {@code Conv1D}: {@code x·W + b} with the weight stored {@code [in, out]}, as the Hub
+     * keeps it, so no transpose is needed anywhere.
+     */
+    public static Tensor conv1d(Tensor x, Tensor weight, Tensor bias) {
+        Shapes.requireRank("conv1d", x, 2);
+        Shapes.requireRank("conv1d", weight, 2);
+        if (x.dim(1) != weight.dim(0)) {
+            throw new IllegalArgumentException("conv1d: input " + x.describe() + " has " + x.dim(1)
+                    + " features but weight " + weight.describe() + " [in, out] expects " + weight.dim(0));
+        }
+        return addBias("conv1d", matmul(x, weight, false, false), bias);
+    }
+
+    /**
+     * Adds a bias (out) to every row of {@code y} (N, out) in place of a broadcast; the bias gradient
+     * is the column sum of the upstream gradient, accumulated row by row in a fixed order.
+     */
+    private static Tensor addBias(String op, Tensor y, Tensor bias) {
         if (bias == null) return y;
         int n = y.dim(0), out = y.dim(1);
         if (bias.rank() != 1 || bias.dim(0) != out) {
-            throw new IllegalArgumentException("linear: bias " + bias.describe() + " does not match weight " + weight.describe());
+            throw new IllegalArgumentException(op + ": bias " + bias.describe() + " does not match the " + out + " outputs");
         }
         Tensor z = new Tensor(y.data, 0, y.shape()); // same storage: the bias is added in place
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < out; j++) z.data[i * out + j] += bias.data[bias.offset + j];
         }
-        Autograd.record(z, "linear_bias", () -> {
+        Autograd.record(z, op + "_bias", () -> {
             float[] g = z.gradOrNull();
             Autograd.accumulate(y, g, 0);
             if (bias.requiresGrad()) {

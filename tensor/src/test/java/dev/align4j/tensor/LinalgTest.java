@@ -58,6 +58,17 @@ class LinalgTest {
         }, x, w, b);
     }
 
+    @ParameterizedTest(name = "n={0} in={1} out={2}")
+    @CsvSource({"1,1,1", "7,33,65", "33,7,127"})
+    void conv1dWithBiasMatchesFloat64AndFiniteDifferences(int n, int in, int out) {
+        Tensor x = GradCheck.param(8, n, in), w = GradCheck.param(9, in, out), b = GradCheck.param(10, out);
+        GradCheck.check("conv1d", t -> Linalg.conv1d(t[0], t[1], t[2]), v -> {
+            double[] y = reference(v[0], v[1], 1, n, out, in, false, false);
+            for (int i = 0; i < n; i++) for (int j = 0; j < out; j++) y[i * out + j] += v[2][j];
+            return y;
+        }, x, w, b);
+    }
+
     @Test
     void linearRejectsAMismatchedBias() {
         var e = assertThrows(IllegalArgumentException.class,

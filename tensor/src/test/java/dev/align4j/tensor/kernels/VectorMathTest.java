@@ -19,7 +19,7 @@ class VectorMathTest {
         for (int i = 0; i < x.length; i++) x[i] = (float) (-87.3 + 175.3 * rng.nextDouble());
         x[0] = 0f;
         x[1] = -1e-30f;
-        x[2] = VectorMath.EXP_LO;
+        x[2] = -87.3f;
         x[3] = 88f;
         float[] y = new float[x.length];
         for (int i = 0; i < x.length; i += lanes) VectorMath.exp(FloatVector.fromArray(VectorMath.S, x, i)).intoArray(y, i);
@@ -42,14 +42,15 @@ class VectorMathTest {
     }
 
     @Test
-    void expFlushesBelowTheNormalRangeToZero() {
+    void expUnderflowsGraduallyToZeroInBothForms() {
         float[] x = new float[VectorMath.S.length()];
         java.util.Arrays.fill(x, Float.NEGATIVE_INFINITY);
-        x[0] = -88f;
-        x[1] = -1000f;
+        x[0] = -90f;   // subnormal
+        x[1] = -1000f; // zero
         float[] y = VectorMath.exp(FloatVector.fromArray(VectorMath.S, x, 0)).toArray();
-        for (float v : y) assertEquals(0f, v);
-        assertEquals(0f, VectorMath.exp(Float.NEGATIVE_INFINITY));
+        assertEquals((float) Math.exp(-90), y[0], Math.ulp((float) Math.exp(-90)) * 2);
+        for (int i = 1; i < y.length; i++) assertEquals(0f, y[i]);
+        for (int i = 0; i < x.length; i++) assertEquals(Float.floatToRawIntBits(y[i]), Float.floatToRawIntBits(VectorMath.exp(x[i])));
     }
 
     @Test

@@ -2,7 +2,6 @@ package dev.align4j.tensor.kernels;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -61,72 +60,75 @@ public final class AttentionKernels {
         int tasks = blocks.length / 3 * nHead;
         int group = nHead / nKvHead, d = headDim;
         Parallel.forRange(tasks, Parallel.grain(tasks, 4L * BLOCK * BLOCK * d), (t0, t1) -> {
-            float[] kt = new float[d * BLOCK];      // (D, bk) a key tile, transposed
-            float[] s = new float[BLOCK * BLOCK];   // (bq, bk) scores, then probabilities
-            float[] o = new float[BLOCK * d];       // (bq, D) unnormalised output
-            float[] m = new float[BLOCK];           // (bq) running row max
-            float[] lv = new float[BLOCK * L];      // (bq, lanes) running row sum, lane-wise
-            float[] lt = new float[BLOCK];          // (bq) running row sum of the scalar tails
+            float[] qt = new float[d * BLOCK];     // (D, bq) the query tile, transposed
+            float[] st = new float[BLOCK * BLOCK]; // (bk, bq) scores, transposed, then probabilities
+            float[] o = new float[BLOCK * d];      // (bq, D) unnormalised output
+            float[] m = new float[BLOCK], l = new float[BLOCK], corr = new float[BLOCK]; // (bq) max, sum, rescale
             for (int t = t0; t < t1; t++) {
                 int b = t / nHead, h = t % nHead, g = h / group;
                 int s0 = blocks[3 * b], i0 = blocks[3 * b + 1], i1 = blocks[3 * b + 2], bq = i1 - i0;
                 int qs = nHead * d, ks = nKvHead * d;
+                AttentionTiles.transpose(qt, bq, q, qOff + (i0 * nHead + h) * d, qs, bq, d);
                 Arrays.fill(o, 0f);
                 Arrays.fill(m, Float.NEGATIVE_INFINITY);
-                Arrays.fill(lv, 0f);
-                Arrays.fill(lt, 0f);
+                Arrays.fill(l, 0f);
                 for (int j0 = s0; j0 < i1; j0 += BLOCK) {
-                    int bk = Math.min(j0 + BLOCK, i1) - j0;
-                    boolean diag = j0 == i0;
-                    AttentionTiles.transpose(kt, bk, k, kOff + (j0 * nKvHead + g) * d, ks, bk, d);
-                    AttentionTiles.gemm(s, 0, bk, false, q, qOff + (i0 * nHead + h) * d, qs, 1, kt, 0, bk, bq, bk, d);
-                    for (int r = 0; r < bq; r++) onlineSoftmaxRow(s, r * bk, diag ? r + 1 : bk, bk, scale, m, lv, lt, o, r, d);
-                    AttentionTiles.gemm(o, 0, d, true, s, 0, bk, 1, v, vOff + (j0 * nKvHead + g) * d, ks, bq, d, bk);
+                    int bk = Math.min(j0 + BLOCK, i1) - j0, kRow = (j0 * nKvHead + g) * d;
+                    AttentionTiles.gemm(st, 0, bq, false, k, kOff + kRow, ks, 1, qt, 0, bq, bk, bq, d); // Sᵀ = K·Qᵀ
+                    onlineSoftmax(st, bk, bq, j0 == i0, scale, m, l, corr);
+                    for (int r = 0; r < bq; r++) if (corr[r] != 1f) AttentionTiles.scale(o, r * d, d, corr[r]);
+                    AttentionTiles.gemm(o, 0, d, true, st, 0, 1, bq, v, vOff + kRow, ks, bq, d, bk);   // O += P·V
                 }
                 for (int r = 0; r < bq; r++) {
-                    float l = SoftmaxKernels.sumLanes(FloatVector.fromArray(S, lv, r * L)) + lt[r];
                     int row = (i0 + r) * nHead + h;
                     System.arraycopy(o, r * d, out, row * d, d);
-                    AttentionTiles.scale(out, row * d, d, 1f / l);
-                    lse[row] = m[r] + (float) StrictMath.log(l);
+                    AttentionTiles.scale(out, row * d, d, 1f / l[r]);
+                    lse[row] = m[r] + (float) StrictMath.log(l[r]);
                 }
             }
         });
     }
 
     /**
-     * One row of a score tile at {@code s[so .. so + bk)}, of which the first {@code valid} are
-     * unmasked: scales them, turns them into {@code e^{S − m'}} (masked entries into 0), and
-     * rescales the row's running sum and output by {@code e^{m − m'}}.
+     * The online softmax step on a transposed score tile {@code st} (bk, bq): scales it, masks the
+     * queries {@code i < j} of key {@code j} on a diagonal tile, and per query (a column, so a
+     * lane): {@code m' = max(m, max_j S)}, {@code corr = e^{m − m'}}, {@code S ← e^{S − m'}},
+     * {@code ℓ' = corr·ℓ + Σ_j e^{S − m'}} summed in key order.
      */
-    private static void onlineSoftmaxRow(float[] s, int so, int valid, int bk, float scale,
-                                         float[] m, float[] lv, float[] lt, float[] o, int r, int d) {
-        AttentionTiles.scale(s, so, valid, scale);
-        Arrays.fill(s, so + valid, so + bk, Float.NEGATIVE_INFINITY);
-        int bound = S.loopBound(bk), c = 0;
-        FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-        for (; c < bound; c += L) vmax = vmax.max(FloatVector.fromArray(S, s, so + c));
-        float rowMax = vmax.reduceLanes(VectorOperators.MAX); // exact in any order
-        for (; c < bk; c++) rowMax = Math.max(rowMax, s[so + c]);
-
-        float mNew = Math.max(m[r], rowMax); // finite: column 0 of a row is never masked
-        float corr = SoftmaxKernels.exp(m[r] - mNew); // 0 on the first tile (m = −∞)
-        m[r] = mNew;
-        FloatVector acc = FloatVector.fromArray(S, lv, r * L).mul(corr);
-        for (c = 0; c < bound; c += L) {
-            FloatVector p = SoftmaxKernels.exp(FloatVector.fromArray(S, s, so + c).sub(mNew));
-            p.intoArray(s, so + c);
-            acc = acc.add(p);
+    private static void onlineSoftmax(float[] st, int bk, int bq, boolean diag, float scale, float[] m, float[] l,
+                                      float[] corr) {
+        for (int j = 0; j < bk; j++) {
+            AttentionTiles.scale(st, j * bq, bq, scale);
+            if (diag) Arrays.fill(st, j * bq, j * bq + j, Float.NEGATIVE_INFINITY);
         }
-        acc.intoArray(lv, r * L);
-        float tail = lt[r] * corr;
-        for (; c < bk; c++) {
-            float p = SoftmaxKernels.exp(s[so + c] - mNew);
-            s[so + c] = p;
-            tail += p;
+        int bound = S.loopBound(bq), i = 0;
+        for (; i < bound; i += L) {
+            FloatVector mOld = FloatVector.fromArray(S, m, i), mNew = mOld;
+            for (int j = 0; j < bk; j++) mNew = mNew.max(FloatVector.fromArray(S, st, j * bq + i));
+            FloatVector c = SoftmaxKernels.exp(mOld.sub(mNew)); // 0 on the first tile (m = −∞)
+            FloatVector sum = FloatVector.fromArray(S, l, i).mul(c);
+            for (int j = 0; j < bk; j++) {
+                FloatVector p = SoftmaxKernels.exp(FloatVector.fromArray(S, st, j * bq + i).sub(mNew));
+                p.intoArray(st, j * bq + i);
+                sum = sum.add(p);
+            }
+            c.intoArray(corr, i);
+            mNew.intoArray(m, i);
+            sum.intoArray(l, i);
         }
-        lt[r] = tail;
-        if (corr != 1f) AttentionTiles.scale(o, r * d, d, corr);
+        for (; i < bq; i++) {
+            float mNew = m[i];
+            for (int j = 0; j < bk; j++) mNew = Math.max(mNew, st[j * bq + i]);
+            float c = SoftmaxKernels.exp(m[i] - mNew), sum = l[i] * c;
+            for (int j = 0; j < bk; j++) {
+                float p = SoftmaxKernels.exp(st[j * bq + i] - mNew);
+                st[j * bq + i] = p;
+                sum += p;
+            }
+            corr[i] = c;
+            m[i] = mNew;
+            l[i] = sum;
+        }
     }
 
     /**

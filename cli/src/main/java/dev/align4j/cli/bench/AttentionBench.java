@@ -1,6 +1,7 @@
 package dev.align4j.cli.bench;
 
 import dev.align4j.tensor.Attention;
+import dev.align4j.tensor.Autograd;
 import dev.align4j.tensor.Elementwise;
 import dev.align4j.tensor.Linalg;
 import dev.align4j.tensor.PackedSegments;
@@ -53,19 +54,26 @@ public final class AttentionBench implements Runnable {
     @Option(names = "--runs", defaultValue = "5", description = "Timed runs; the median is reported (default: ${DEFAULT-VALUE}).")
     int runs;
 
-    @Option(names = "--warmup", defaultValue = "2", description = "Untimed warm-up runs (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup", defaultValue = "2", description = "Untimed warm-up runs, at least (default: ${DEFAULT-VALUE}).")
     int warmup;
+
+    @Option(names = "--warmup-seconds", defaultValue = "3",
+            description = "Keep warming up until this much time has passed, so the JIT has compiled the Vector API code "
+                    + "(interpreted, it allocates every vector) (default: ${DEFAULT-VALUE}).")
+    double warmupSeconds;
 
     @Override
     public void run() {
         int nKv = kvHeads == null ? heads : kvHeads;
         System.out.printf("align4j bench attention: causal self-attention, forward + backward, H=%d query heads, %d kv heads, "
-                + "D=%d, %d threads%n", heads, nKv, headDim, Parallel.threads());
+                + "D=%d, %d threads (system load average %.1f: the machine is shared, times are noisy)%n", heads, nKv, headDim,
+                Parallel.threads(), ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         System.out.println("  fused    = Attention.causal (tiled, keeps only the (T, H) logsumexp for the backward)");
         System.out.println("  composed = the same math from the engine's ops over (H, T, D): S = matmul(scale*Q, K^T) + mask, "
                 + "P = softmax(S, -1), O = matmul(P, V)");
-        System.out.printf("  time: median of %d runs after %d warm-up runs. retained: heap live from before the forward to after it "
-                + "(full GCs around it) = what the op keeps for its backward, output included.%n", runs, warmup);
+        System.out.printf("  time: median of %d runs after at least %d warm-up runs and %.0f s.%n", runs, warmup, warmupSeconds);
+        System.out.println("  retained: heap live from before the forward to after it (full GCs around it) = what the op keeps "
+                + "for its backward, output included.");
         System.out.println("  allocated: bytes allocated on the heap by all threads during forward + backward (temporaries, gradients).");
         System.out.println();
         System.out.printf("%6s %5s %10s %12s %8s | %14s %17s %7s | %13s %15s %7s | %10s%n", "T", "segs", "fused ms",
@@ -120,7 +128,10 @@ public final class AttentionBench implements Runnable {
             int[] offsets = segments.offsets();
             for (int h = 0; h < nHead; h++)
                 for (int s = 0; s + 1 < offsets.length; s++)
-                    for (int i = offsets[s]; i < offsets[s + 1]; i++) Arrays.fill(m, (h * t + i) * t + offsets[s], (h * t + i) * t + i + 1, 0f);
+                    for (int i = offsets[s]; i < offsets[s + 1]; i++) {
+                        int row = (h * t + i) * t;
+                        Arrays.fill(m, row + offsets[s], row + i + 1, 0f); // segment start ≤ j ≤ i
+                    }
             mask = Tensor.of(m, nHead, t, t);
         }
 
@@ -157,7 +168,11 @@ public final class AttentionBench implements Runnable {
 
         /** The largest |fused − composed| over the outputs, a check that both compute the same thing. */
         double maxOutputDifference() {
-            Tensor a = fusedForward().detach(), b = composedForward().detach();
+            Tensor a, b;
+            try (var noGrad = Autograd.noGrad()) {
+                a = fusedForward();
+                b = composedForward();
+            }
             double max = 0;
             for (int i = 0; i < t; i++)
                 for (int h = 0; h < nHead; h++)
@@ -176,7 +191,8 @@ public final class AttentionBench implements Runnable {
     }
 
     private double medianMs(Runnable body) {
-        for (int i = 0; i < warmup; i++) body.run();
+        long warmupEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
+        for (int i = 0; i < warmup || System.nanoTime() < warmupEnd; i++) body.run();
         double[] ms = new double[runs];
         for (int i = 0; i < runs; i++) {
             long start = System.nanoTime();

@@ -17,7 +17,9 @@ import jdk.incubator.vector.VectorSpecies;
  * <li>Forward, per (segment, head, block of {@link #BLOCK} queries): for each key block up to the
  *     diagonal, {@code S = scale·Q·Kᵀ} (masked above the diagonal), the online softmax update
  *     {@code m' = max(m, rowmax S)}, {@code ℓ' = e^{m−m'}ℓ + Σ e^{S−m'}}, {@code O' = e^{m−m'}O + e^{S−m'}·V};
- *     at the end {@code O /= ℓ} and only the row statistic {@code lse = m + log ℓ} is saved.</li>
+ *     at the end {@code O /= ℓ} and only the row statistic {@code lse = m + log ℓ} is saved. The
+ *     tile is computed transposed, {@code Sᵀ = K·Qᵀ}, so each query is a vector lane: the row max
+ *     and sum are lane-wise, with no horizontal reduction, and only the query tile is transposed.</li>
  * <li>Backward, per (segment, kv head): {@code Dᵢ = dOᵢ·Oᵢ}; then for each key block, each query
  *     head of the group and each query block at or below the diagonal, the probabilities are
  *     recomputed from q, k and lse, {@code P = exp(S − lse)}, and
@@ -141,38 +143,37 @@ public final class AttentionKernels {
                                       int[] offsets, int nHead, int nKvHead, int headDim, float scale) {
         int segments = offsets.length - 1, group = nHead / nKvHead, d = headDim;
         int qs = nHead * d, ks = nKvHead * d;
-        Parallel.forRange(segments * nKvHead, 1, (t0, t1) -> {
-            float[] kt = new float[d * BLOCK], vt = new float[d * BLOCK]; // (D, bk) key and value tiles, transposed
-            float[] p = new float[BLOCK * BLOCK];  // (bq, bk) probabilities
-            float[] ds = new float[BLOCK * BLOCK]; // (bq, bk) dP, then scale·dS
-            for (int t = t0; t < t1; t++) {
-                int s0 = offsets[t / nKvHead], s1 = offsets[t / nKvHead + 1], g = t % nKvHead, len = s1 - s0;
-                float[] dRow = new float[group * len]; // (group, len) Dᵢ = dOᵢ·Oᵢ
+        Parallel.forEach(segments * nKvHead, t -> {
+            int s0 = offsets[t / nKvHead], s1 = offsets[t / nKvHead + 1], g = t % nKvHead, len = s1 - s0;
+            int tile = Math.min(BLOCK, len);
+            float[] kt = new float[d * tile], vt = new float[d * tile]; // (D, bk) key and value tiles, transposed
+            float[] p = new float[tile * tile];  // (bq, bk) probabilities
+            float[] ds = new float[tile * tile]; // (bq, bk) dP, then scale·dS
+            float[] dRow = new float[group * len]; // (group, len) Dᵢ = dOᵢ·Oᵢ
+            for (int hh = 0; hh < group; hh++) {
+                int h = g * group + hh;
+                for (int i = s0; i < s1; i++) {
+                    dRow[hh * len + i - s0] = AttentionTiles.dot(dout, (i * nHead + h) * d, out, (i * nHead + h) * d, d);
+                }
+            }
+            for (int j0 = s0; j0 < s1; j0 += BLOCK) {
+                int bk = Math.min(j0 + BLOCK, s1) - j0, kRow = (j0 * nKvHead + g) * d;
+                AttentionTiles.transpose(kt, bk, k, kOff + kRow, ks, bk, d);
+                AttentionTiles.transpose(vt, bk, v, vOff + kRow, ks, bk, d);
                 for (int hh = 0; hh < group; hh++) {
                     int h = g * group + hh;
-                    for (int i = s0; i < s1; i++) {
-                        dRow[hh * len + i - s0] = AttentionTiles.dot(dout, (i * nHead + h) * d, out, (i * nHead + h) * d, d);
-                    }
-                }
-                for (int j0 = s0; j0 < s1; j0 += BLOCK) {
-                    int bk = Math.min(j0 + BLOCK, s1) - j0, kRow = (j0 * nKvHead + g) * d;
-                    AttentionTiles.transpose(kt, bk, k, kOff + kRow, ks, bk, d);
-                    AttentionTiles.transpose(vt, bk, v, vOff + kRow, ks, bk, d);
-                    for (int hh = 0; hh < group; hh++) {
-                        int h = g * group + hh;
-                        for (int i0 = j0; i0 < s1; i0 += BLOCK) {
-                            int bq = Math.min(i0 + BLOCK, s1) - i0, qRow = (i0 * nHead + h) * d;
-                            AttentionTiles.gemm(p, 0, bk, false, q, qOff + qRow, qs, 1, kt, 0, bk, bq, bk, d);  // S
-                            AttentionTiles.gemm(ds, 0, bk, false, dout, qRow, qs, 1, vt, 0, bk, bq, bk, d);     // dP
-                            for (int r = 0; r < bq; r++) {
-                                int i = i0 + r;
-                                gradientRow(p, ds, r * bk, i0 == j0 ? r + 1 : bk, bk, scale,
-                                        lse[i * nHead + h], dRow[hh * len + i - s0]);
-                            }
-                            if (dv != null) AttentionTiles.gemm(dv, kRow, ks, true, p, 0, 1, bk, dout, qRow, qs, bk, d, bq);
-                            if (dk != null) AttentionTiles.gemm(dk, kRow, ks, true, ds, 0, 1, bk, q, qOff + qRow, qs, bk, d, bq);
-                            if (dq != null) AttentionTiles.gemm(dq, qRow, qs, true, ds, 0, bk, 1, k, kOff + kRow, ks, bq, d, bk);
+                    for (int i0 = j0; i0 < s1; i0 += BLOCK) {
+                        int bq = Math.min(i0 + BLOCK, s1) - i0, qRow = (i0 * nHead + h) * d;
+                        AttentionTiles.gemm(p, 0, bk, false, q, qOff + qRow, qs, 1, kt, 0, bk, bq, bk, d);  // S
+                        AttentionTiles.gemm(ds, 0, bk, false, dout, qRow, qs, 1, vt, 0, bk, bq, bk, d);     // dP
+                        for (int r = 0; r < bq; r++) {
+                            int i = i0 + r;
+                            gradientRow(p, ds, r * bk, i0 == j0 ? r + 1 : bk, bk, scale,
+                                    lse[i * nHead + h], dRow[hh * len + i - s0]);
                         }
+                        if (dv != null) AttentionTiles.gemm(dv, kRow, ks, true, p, 0, 1, bk, dout, qRow, qs, bk, d, bq);
+                        if (dk != null) AttentionTiles.gemm(dk, kRow, ks, true, ds, 0, 1, bk, q, qOff + qRow, qs, bk, d, bq);
+                        if (dq != null) AttentionTiles.gemm(dq, qRow, qs, true, ds, 0, bk, 1, k, kOff + kRow, ks, bq, d, bk);
                     }
                 }
             }

@@ -169,9 +169,12 @@ public final class AttentionBench implements Runnable {
         /** The largest |fused − composed| over the outputs, a check that both compute the same thing. */
         double maxOutputDifference() {
             Tensor a, b;
-            try (var noGrad = Autograd.noGrad()) {
+            Autograd.Scope noGrad = Autograd.noGrad();
+            try {
                 a = fusedForward();
                 b = composedForward();
+            } finally {
+                noGrad.close();
             }
             double max = 0;
             for (int i = 0; i < t; i++)

@@ -107,10 +107,10 @@ public final class AttentionKernels {
         for (; i < bound; i += L) {
             FloatVector mOld = FloatVector.fromArray(S, m, i), mNew = mOld;
             for (int j = 0; j < bk; j++) mNew = mNew.max(FloatVector.fromArray(S, st, j * bq + i));
-            FloatVector c = SoftmaxKernels.exp(mOld.sub(mNew)); // 0 on the first tile (m = −∞)
+            FloatVector c = VectorMath.exp(mOld.sub(mNew)); // 0 on the first tile (m = −∞)
             FloatVector sum = FloatVector.fromArray(S, l, i).mul(c);
             for (int j = 0; j < bk; j++) {
-                FloatVector p = SoftmaxKernels.exp(FloatVector.fromArray(S, st, j * bq + i).sub(mNew));
+                FloatVector p = VectorMath.exp(FloatVector.fromArray(S, st, j * bq + i).sub(mNew));
                 p.intoArray(st, j * bq + i);
                 sum = sum.add(p);
             }
@@ -121,9 +121,9 @@ public final class AttentionKernels {
         for (; i < bq; i++) {
             float mNew = m[i];
             for (int j = 0; j < bk; j++) mNew = Math.max(mNew, st[j * bq + i]);
-            float c = SoftmaxKernels.exp(m[i] - mNew), sum = l[i] * c;
+            float c = VectorMath.exp(m[i] - mNew), sum = l[i] * c;
             for (int j = 0; j < bk; j++) {
-                float p = SoftmaxKernels.exp(st[j * bq + i] - mNew);
+                float p = VectorMath.exp(st[j * bq + i] - mNew);
                 st[j * bq + i] = p;
                 sum += p;
             }
@@ -187,12 +187,12 @@ public final class AttentionKernels {
     private static void gradientRow(float[] p, float[] ds, int so, int valid, int bk, float scale, float lse, float dRow) {
         int bound = S.loopBound(valid), c = 0;
         for (; c < bound; c += L) {
-            FloatVector pv = SoftmaxKernels.exp(FloatVector.fromArray(S, p, so + c).mul(scale).sub(lse));
+            FloatVector pv = VectorMath.exp(FloatVector.fromArray(S, p, so + c).mul(scale).sub(lse));
             pv.intoArray(p, so + c);
             pv.mul(FloatVector.fromArray(S, ds, so + c).sub(dRow)).mul(scale).intoArray(ds, so + c);
         }
         for (; c < valid; c++) {
-            float pv = SoftmaxKernels.exp(p[so + c] * scale - lse);
+            float pv = VectorMath.exp(p[so + c] * scale - lse);
             p[so + c] = pv;
             ds[so + c] = pv * (ds[so + c] - dRow) * scale;
         }

@@ -129,7 +129,7 @@ final class AttentionTiles {
         FloatVector acc = FloatVector.zero(S);
         int j = 0;
         for (; j + L <= n; j += L) acc = FloatVector.fromArray(S, x, xOff + j).fma(FloatVector.fromArray(S, y, yOff + j), acc);
-        float s = SoftmaxKernels.sumLanes(acc);
+        float s = VectorMath.sumLanes(acc);
         for (; j < n; j++) s = Math.fma(x[xOff + j], y[yOff + j], s);
         return s;
     }

@@ -1,8 +1,6 @@
 package dev.align4j.tensor.kernels;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -22,66 +20,15 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>What it deliberately is not: {@code FloatVector.lanewise(EXP)} or a {@code reduceLanes(ADD)}.
  * Both may round differently in interpreted and in compiled code (the intrinsic calls SVML, the
  * fallback {@code Math.exp}; float {@code ADD} reductions have no fixed order), which would break
- * bit-identical reruns. {@link #exp} is a polynomial built only from lane-wise IEEE operations,
- * and row sums add their lanes in index order ({@link #sumLanes}), so every tier gives the same bits.
- *
- * <p>Based on: the Cephes {@code expf} (S. L. Moshier) — range reduction {@code x = n·ln2 + r}
- * with ln2 split in two, a degree-5 minimax polynomial for {@code e^r}, and {@code 2^n} built in
- * the exponent bits; rounding to nearest with the 1.5·2²³ "magic number" add.
+ * bit-identical reruns. {@link VectorMath#exp} is a polynomial built only from lane-wise IEEE
+ * operations, and row sums add their lanes in index order ({@link VectorMath#sumLanes}), so every
+ * tier gives the same bits.
  */
 public final class SoftmaxKernels {
     private SoftmaxKernels() {}
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-
-    private static final float EXP_LO = -87.33654f; // below: e^x < 2^-126, flushed to 0
-    private static final float EXP_HI = 88.37626f;  // above: saturates (n would reach 128)
-    private static final float LOG2E = 1.44269504088896341f;
-    private static final float LN2_HI = 0.693359375f;   // few bits: n·LN2_HI is exact
-    private static final float LN2_LO = -2.12194440e-4f;
-    private static final float MAGIC = 12582912f;       // 1.5·2^23: x + MAGIC rounds x to an integer
-    private static final int MAGIC_BITS = Float.floatToRawIntBits(MAGIC);
-    private static final float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f,
-            P3 = 4.1665795894e-2f, P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
-
-    /**
-     * {@code e^x} within 2 ulp for {@code −87.3 ≤ x ≤ 88.3}; 0 below (−∞ included), saturating above,
-     * NaN for NaN. The same operations as {@link #exp(FloatVector)}, so a lane and a tail agree.
-     */
-    public static float exp(float x) {
-        if (x < EXP_LO) return 0f;
-        float xc = Math.min(Math.max(x, EXP_LO), EXP_HI);
-        float t = Math.fma(xc, LOG2E, MAGIC);
-        float n = t - MAGIC;
-        float r = Math.fma(n, -LN2_HI, xc);
-        r = Math.fma(n, -LN2_LO, r);
-        float p = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(P0, r, P1), r, P2), r, P3), r, P4), r, P5);
-        float y = Math.fma(p, r * r, r) + 1f;
-        return y * Float.intBitsToFloat((Float.floatToRawIntBits(t) - (MAGIC_BITS - 127)) << 23);
-    }
-
-    /** Lane-wise {@link #exp(float)}. */
-    public static FloatVector exp(FloatVector x) {
-        VectorMask<Float> under = x.compare(VectorOperators.LT, EXP_LO);
-        FloatVector xc = x.max(EXP_LO).min(EXP_HI);
-        FloatVector t = xc.fma(LOG2E, MAGIC);
-        FloatVector n = t.sub(MAGIC);
-        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), xc);
-        r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
-        FloatVector p = r.fma(P0, P1).fma(r, FloatVector.broadcast(S, P2)).fma(r, FloatVector.broadcast(S, P3))
-                .fma(r, FloatVector.broadcast(S, P4)).fma(r, FloatVector.broadcast(S, P5));
-        FloatVector y = p.fma(r.mul(r), r).add(1f);
-        IntVector bits = ((IntVector) t.reinterpretAsInts()).sub(MAGIC_BITS - 127).lanewise(VectorOperators.LSHL, 23);
-        return y.mul(bits.reinterpretAsFloats()).blend(0f, under);
-    }
-
-    /** The lanes of {@code v} added in index order: the same bits in every compilation tier. */
-    public static float sumLanes(FloatVector v) {
-        float s = 0f;
-        for (int i = 0; i < v.length(); i++) s += v.lane(i);
-        return s;
-    }
 
     // ---------------------------------------------------------------- last axis (contiguous rows)
 
@@ -110,7 +57,7 @@ public final class SoftmaxKernels {
                 for (; i < bound; i += L) {
                     acc = FloatVector.fromArray(S, dy, dyo + i).fma(FloatVector.fromArray(S, y, yo + i), acc);
                 }
-                float dot = sumLanes(acc);
+                float dot = VectorMath.sumLanes(acc);
                 for (; i < n; i++) dot = Math.fma(dy[dyo + i], y[yo + i], dot);
                 for (i = 0; i < bound; i += L) {
                     FloatVector g = FloatVector.fromArray(S, dy, dyo + i).sub(dot).mul(FloatVector.fromArray(S, y, yo + i));
@@ -121,7 +68,7 @@ public final class SoftmaxKernels {
         });
     }
 
-    /** {@code dx += dy − exp(y) · Σ dy} per row, {@code y} the log-softmax output: all (rows, n). */
+    /** {@code dx += dy − VectorMath.exp(y) · Σ dy} per row, {@code y} the log-softmax output: all (rows, n). */
     public static void logSoftmaxRowsBackward(float[] dx, int dxOff, float[] dy, int dyOff, float[] y, int yOff,
                                               int rows, int n) {
         Parallel.forRange(rows, Parallel.grain(rows, 24L * n), (r0, r1) -> {
@@ -130,20 +77,20 @@ public final class SoftmaxKernels {
                 int bound = S.loopBound(n), i = 0;
                 FloatVector acc = FloatVector.zero(S);
                 for (; i < bound; i += L) acc = acc.add(FloatVector.fromArray(S, dy, dyo + i));
-                float sum = sumLanes(acc);
+                float sum = VectorMath.sumLanes(acc);
                 for (; i < n; i++) sum += dy[dyo + i];
                 FloatVector minusSum = FloatVector.broadcast(S, -sum);
                 for (i = 0; i < bound; i += L) {
-                    FloatVector e = exp(FloatVector.fromArray(S, y, yo + i));
+                    FloatVector e = VectorMath.exp(FloatVector.fromArray(S, y, yo + i));
                     FloatVector g = e.fma(minusSum, FloatVector.fromArray(S, dy, dyo + i));
                     g.add(FloatVector.fromArray(S, dx, dxo + i)).intoArray(dx, dxo + i);
                 }
-                for (; i < n; i++) dx[dxo + i] += Math.fma(exp(y[yo + i]), -sum, dy[dyo + i]);
+                for (; i < n; i++) dx[dxo + i] += Math.fma(VectorMath.exp(y[yo + i]), -sum, dy[dyo + i]);
             }
         });
     }
 
-    /** One row: max, then Σ exp(x − max) (lane-wise, then lanes in order), then the output. */
+    /** One row: max, then Σ VectorMath.exp(x − max) (lane-wise, then lanes in order), then the output. */
     private static void rowForward(float[] y, int yo, float[] x, int xo, int n, boolean log) {
         int bound = S.loopBound(n), i = 0;
         FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
@@ -153,13 +100,13 @@ public final class SoftmaxKernels {
 
         FloatVector acc = FloatVector.zero(S);
         for (i = 0; i < bound; i += L) {
-            FloatVector e = exp(FloatVector.fromArray(S, x, xo + i).sub(max));
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(S, x, xo + i).sub(max));
             if (!log) e.intoArray(y, yo + i);
             acc = acc.add(e);
         }
-        float sum = sumLanes(acc);
+        float sum = VectorMath.sumLanes(acc);
         for (; i < n; i++) {
-            float e = exp(x[xo + i] - max);
+            float e = VectorMath.exp(x[xo + i] - max);
             if (!log) y[yo + i] = e;
             sum += e;
         }
@@ -192,7 +139,7 @@ public final class SoftmaxKernels {
                     for (int i = 0; i < n; i++) max = Math.max(max, x[xb + i * inner]);
                     float sum = 0f;
                     for (int i = 0; i < n; i++) {
-                        float e = exp(x[xb + i * inner] - max);
+                        float e = VectorMath.exp(x[xb + i * inner] - max);
                         if (!log) y[yb + i * inner] = e;
                         sum += e;
                     }
@@ -220,7 +167,7 @@ public final class SoftmaxKernels {
                     }
                     for (int i = 0; i < n; i++) {
                         int j = base + i * inner;
-                        dx[dxOff + j] += log ? Math.fma(exp(y[yOff + j]), -s, dy[dyOff + j])
+                        dx[dxOff + j] += log ? Math.fma(VectorMath.exp(y[yOff + j]), -s, dy[dyOff + j])
                                 : (dy[dyOff + j] - s) * y[yOff + j];
                     }
                 }

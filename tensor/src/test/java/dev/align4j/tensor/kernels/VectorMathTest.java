@@ -54,6 +54,26 @@ class VectorMathTest {
     }
 
     @Test
+    void expOverItsWholeRangeIsWithinTwoUlpAndEveryLaneMatchesTheScalarForm() {
+        int lanes = VectorMath.S.length();
+        float[] x = new float[lanes], y = new float[lanes];
+        double worst = 0;
+        for (int i = 0; i < 2_000_000; i += lanes) {
+            for (int l = 0; l < lanes; l++) x[l] = -87.3f + (i + l) * (175.6f / 2_000_000);
+            VectorMath.exp(FloatVector.fromArray(VectorMath.S, x, 0)).intoArray(y, 0);
+            for (int l = 0; l < lanes; l++) {
+                assertEquals(Float.floatToRawIntBits(y[l]), Float.floatToRawIntBits(VectorMath.exp(x[l])), "exp(" + x[l] + ")");
+                double e = Math.exp(x[l]);
+                worst = Math.max(worst, Math.abs(y[l] - e) / Math.ulp((float) e));
+            }
+        }
+        assertTrue(worst <= 2.0, "worst error " + worst + " ulp");
+        assertEquals(0f, VectorMath.exp(Float.NEGATIVE_INFINITY));
+        assertEquals(Float.POSITIVE_INFINITY, VectorMath.exp(Float.POSITIVE_INFINITY));
+        assertTrue(Float.isNaN(VectorMath.exp(Float.NaN)));
+    }
+
+    @Test
     void sumLanesAddsFromLaneZeroUp() {
         int lanes = VectorMath.S.length();
         float[] x = new float[lanes];

@@ -1,0 +1,143 @@
+package dev.align4j.models.gpt2;
+
+import dev.align4j.models.CausalLM;
+import dev.align4j.models.PackedBatch;
+import dev.align4j.models.Weights;
+import dev.align4j.tensor.Attention;
+import dev.align4j.tensor.Elementwise;
+import dev.align4j.tensor.Embedding;
+import dev.align4j.tensor.Linalg;
+import dev.align4j.tensor.Norms;
+import dev.align4j.tensor.ShapeOps;
+import dev.align4j.tensor.Tensor;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * GPT-2 in one file: learned positions, pre-LayerNorm blocks, fused q/k/v projection, tanh-GELU MLP,
+ * output embedding tied to the input embedding.
+ *
+ * <p>Based on transformers' {@code modeling_gpt2.py} and nanoGPT's {@code model.py}. Weights keep
+ * the Hub's names (with the {@code transformer.} prefix of {@code GPT2LMHeadModel}) and its Conv1D
+ * layout {@code [in, out]}, so a projection is {@code x·W + b} with no transpose anywhere. What it
+ * is not: dropout (post-training runs without it, as TRL's defaults do for GPT-2 fine-tuning with
+ * {@code dropout=0}), cross-attention, or a KV cache (the generation engine owns that).
+ */
+public final class Gpt2Model implements CausalLM {
+    private final Gpt2Config config;
+    private final Map<String, Tensor> params;
+    private final Tensor wte, wpe, lnFW, lnFB; // (V, C), (P, C), (C), (C)
+    private final Block[] blocks;
+
+    private record Block(Tensor ln1W, Tensor ln1B, Tensor attnW, Tensor attnB, Tensor projW, Tensor projB,
+                         Tensor ln2W, Tensor ln2B, Tensor fcW, Tensor fcB, Tensor mlpProjW, Tensor mlpProjB) {}
+
+    /** Builds the model on {@code weights}, named as {@link #parameterShapes} lists them (checked). */
+    public Gpt2Model(Gpt2Config config, Map<String, Tensor> weights) {
+        this.config = config;
+        this.params = Weights.require("gpt2", weights, parameterShapes(config));
+        wte = params.get("transformer.wte.weight");
+        wpe = params.get("transformer.wpe.weight");
+        lnFW = params.get("transformer.ln_f.weight");
+        lnFB = params.get("transformer.ln_f.bias");
+        blocks = new Block[config.nLayer()];
+        for (int l = 0; l < blocks.length; l++) {
+            String h = "transformer.h." + l + ".";
+            blocks[l] = new Block(p(h + "ln_1.weight"), p(h + "ln_1.bias"), p(h + "attn.c_attn.weight"), p(h + "attn.c_attn.bias"),
+                    p(h + "attn.c_proj.weight"), p(h + "attn.c_proj.bias"), p(h + "ln_2.weight"), p(h + "ln_2.bias"),
+                    p(h + "mlp.c_fc.weight"), p(h + "mlp.c_fc.bias"), p(h + "mlp.c_proj.weight"), p(h + "mlp.c_proj.bias"));
+        }
+    }
+
+    /** A model with random weights (see {@link Weights#random}). */
+    public static Gpt2Model random(Gpt2Config config, long seed, double std) {
+        return new Gpt2Model(config, Weights.random(parameterShapes(config), seed, std));
+    }
+
+    /** Every parameter's Hugging Face name and shape, in checkpoint order. */
+    public static Map<String, int[]> parameterShapes(Gpt2Config c) {
+        int C = c.nEmbd();
+        Map<String, int[]> s = new LinkedHashMap<>();
+        s.put("transformer.wte.weight", new int[] {c.vocabSize(), C});
+        s.put("transformer.wpe.weight", new int[] {c.nPositions(), C});
+        for (int l = 0; l < c.nLayer(); l++) {
+            String h = "transformer.h." + l + ".";
+            s.put(h + "ln_1.weight", new int[] {C});
+            s.put(h + "ln_1.bias", new int[] {C});
+            s.put(h + "attn.c_attn.weight", new int[] {C, 3 * C});
+            s.put(h + "attn.c_attn.bias", new int[] {3 * C});
+            s.put(h + "attn.c_proj.weight", new int[] {C, C});
+            s.put(h + "attn.c_proj.bias", new int[] {C});
+            s.put(h + "ln_2.weight", new int[] {C});
+            s.put(h + "ln_2.bias", new int[] {C});
+            s.put(h + "mlp.c_fc.weight", new int[] {C, c.nInner()});
+            s.put(h + "mlp.c_fc.bias", new int[] {c.nInner()});
+            s.put(h + "mlp.c_proj.weight", new int[] {c.nInner(), C});
+            s.put(h + "mlp.c_proj.bias", new int[] {C});
+        }
+        s.put("transformer.ln_f.weight", new int[] {C});
+        s.put("transformer.ln_f.bias", new int[] {C});
+        return s;
+    }
+
+    public Gpt2Config config() {
+        return config;
+    }
+
+    @Override
+    public String modelType() {
+        return "gpt2";
+    }
+
+    @Override
+    public int vocabSize() {
+        return config.vocabSize();
+    }
+
+    @Override
+    public int hiddenSize() {
+        return config.nEmbd();
+    }
+
+    @Override
+    public Map<String, Tensor> parameters() {
+        return params;
+    }
+
+    @Override
+    public Tensor hiddenStates(PackedBatch batch) {
+        int T = batch.size(), C = config.nEmbd(), H = config.nHead(), D = config.headDim();
+        int[] positions = batch.positions();
+        for (int t = 0; t < T; t++) {
+            if (positions[t] >= config.nPositions()) {
+                throw new IllegalArgumentException("gpt2: position " + positions[t] + " of token " + t
+                        + " is past n_positions " + config.nPositions() + "; shorten the sequence");
+            }
+        }
+        Tensor x = Elementwise.add(Embedding.lookup(wte, batch.tokens()), Embedding.lookup(wpe, positions)); // (T, C)
+        float eps = (float) config.layerNormEpsilon();
+        for (Block b : blocks) {
+            Tensor a = Norms.layerNorm(x, b.ln1W, b.ln1B, eps);
+            Tensor qkv = Linalg.conv1d(a, b.attnW, b.attnB); // (T, 3C)
+            Tensor q = ShapeOps.slice(qkv, 1, 0, C).view(T, H, D);
+            Tensor k = ShapeOps.slice(qkv, 1, C, 2 * C).view(T, H, D);
+            Tensor v = ShapeOps.slice(qkv, 1, 2 * C, 3 * C).view(T, H, D);
+            Tensor y = Attention.causal(q, k, v, batch.segments()).view(T, C);
+            x = Elementwise.add(x, Linalg.conv1d(y, b.projW, b.projB));
+            Tensor m = Norms.layerNorm(x, b.ln2W, b.ln2B, eps);
+            Tensor f = Elementwise.gelu(Linalg.conv1d(m, b.fcW, b.fcB)); // (T, 4C)
+            x = Elementwise.add(x, Linalg.conv1d(f, b.mlpProjW, b.mlpProjB));
+        }
+        return Norms.layerNorm(x, lnFW, lnFB, eps);
+    }
+
+    @Override
+    public Tensor lmHead(Tensor hidden) {
+        return Linalg.matmul(hidden, wte, false, true); // (T, V): tied to wte
+    }
+
+    private Tensor p(String name) {
+        return params.get(name);
+    }
+}

@@ -1,0 +1,172 @@
+package dev.align4j.models.llama;
+
+import dev.align4j.models.CausalLM;
+import dev.align4j.models.PackedBatch;
+import dev.align4j.models.Weights;
+import dev.align4j.tensor.Attention;
+import dev.align4j.tensor.Elementwise;
+import dev.align4j.tensor.Embedding;
+import dev.align4j.tensor.Linalg;
+import dev.align4j.tensor.Norms;
+import dev.align4j.tensor.Rope;
+import dev.align4j.tensor.Tensor;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The Llama family in one file — Llama, Qwen2, Qwen3, Mistral, SmolLM — driven by {@link LlamaConfig}:
+ * RMSNorm, rotate-half RoPE (with rope_scaling), grouped-query attention over packed segments, and
+ * the SiLU-gated MLP {@code down(silu(gate(x)) · up(x))}.
+ *
+ * <p>Based on transformers' {@code modeling_llama.py}, with the members' differences as config
+ * switches: Qwen2's q/k/v biases, Qwen3's per-head q_norm/k_norm (applied before RoPE), Llama's
+ * optional attention and MLP biases. Weights keep the Hub's names and {@code [out, in]} layouts.
+ * What it is not: a KV cache (the generation engine's), dropout, or sliding-window attention beyond
+ * the window: a Mistral batch with a sequence longer than {@code sliding_window} is rejected, since
+ * within the window the two are the same.
+ */
+public final class LlamaModel implements CausalLM {
+    private final LlamaConfig config;
+    private final Map<String, Tensor> params;
+    private final Tensor embedTokens, norm, lmHead; // (V, C), (C), (V, C) — lmHead is embedTokens when tied
+    private final Layer[] layers;
+    private final float[] invFreq; // (headDim / 2)
+
+    private record Layer(Tensor inputNorm, Tensor q, Tensor qBias, Tensor k, Tensor kBias, Tensor v, Tensor vBias,
+                         Tensor o, Tensor oBias, Tensor qNorm, Tensor kNorm, Tensor postNorm,
+                         Tensor gate, Tensor gateBias, Tensor up, Tensor upBias, Tensor down, Tensor downBias) {}
+
+    /** Builds the model on {@code weights}, named as {@link #parameterShapes} lists them (checked). */
+    public LlamaModel(LlamaConfig config, Map<String, Tensor> weights) {
+        this.config = config;
+        this.params = Weights.require(config.modelType(), weights, parameterShapes(config));
+        embedTokens = params.get("model.embed_tokens.weight");
+        norm = params.get("model.norm.weight");
+        lmHead = config.tieWordEmbeddings() ? embedTokens : params.get("lm_head.weight");
+        invFreq = config.ropeScaling().inverseFrequencies(config.headDim(), config.ropeTheta());
+        layers = new Layer[config.numHiddenLayers()];
+        for (int l = 0; l < layers.length; l++) {
+            String h = "model.layers." + l + ".";
+            layers[l] = new Layer(p(h + "input_layernorm.weight"),
+                    p(h + "self_attn.q_proj.weight"), p(h + "self_attn.q_proj.bias"),
+                    p(h + "self_attn.k_proj.weight"), p(h + "self_attn.k_proj.bias"),
+                    p(h + "self_attn.v_proj.weight"), p(h + "self_attn.v_proj.bias"),
+                    p(h + "self_attn.o_proj.weight"), p(h + "self_attn.o_proj.bias"),
+                    p(h + "self_attn.q_norm.weight"), p(h + "self_attn.k_norm.weight"),
+                    p(h + "post_attention_layernorm.weight"),
+                    p(h + "mlp.gate_proj.weight"), p(h + "mlp.gate_proj.bias"),
+                    p(h + "mlp.up_proj.weight"), p(h + "mlp.up_proj.bias"),
+                    p(h + "mlp.down_proj.weight"), p(h + "mlp.down_proj.bias"));
+        }
+    }
+
+    /** A model with random weights (see {@link Weights#random}). */
+    public static LlamaModel random(LlamaConfig config, long seed, double std) {
+        return new LlamaModel(config, Weights.random(parameterShapes(config), seed, std));
+    }
+
+    /** Every parameter's Hugging Face name and shape, in checkpoint order. */
+    public static Map<String, int[]> parameterShapes(LlamaConfig c) {
+        int C = c.hiddenSize(), D = c.headDim(), qDim = c.numAttentionHeads() * D, kvDim = c.numKeyValueHeads() * D;
+        int I = c.intermediateSize();
+        Map<String, int[]> s = new LinkedHashMap<>();
+        s.put("model.embed_tokens.weight", new int[] {c.vocabSize(), C});
+        for (int l = 0; l < c.numHiddenLayers(); l++) {
+            String h = "model.layers." + l + ".";
+            s.put(h + "input_layernorm.weight", new int[] {C});
+            linear(s, h + "self_attn.q_proj", qDim, C, c.qkvBias());
+            linear(s, h + "self_attn.k_proj", kvDim, C, c.qkvBias());
+            linear(s, h + "self_attn.v_proj", kvDim, C, c.qkvBias());
+            linear(s, h + "self_attn.o_proj", C, qDim, c.oBias());
+            if (c.qkNorm()) {
+                s.put(h + "self_attn.q_norm.weight", new int[] {D});
+                s.put(h + "self_attn.k_norm.weight", new int[] {D});
+            }
+            s.put(h + "post_attention_layernorm.weight", new int[] {C});
+            linear(s, h + "mlp.gate_proj", I, C, c.mlpBias());
+            linear(s, h + "mlp.up_proj", I, C, c.mlpBias());
+            linear(s, h + "mlp.down_proj", C, I, c.mlpBias());
+        }
+        s.put("model.norm.weight", new int[] {C});
+        if (!c.tieWordEmbeddings()) s.put("lm_head.weight", new int[] {c.vocabSize(), C});
+        return s;
+    }
+
+    private static void linear(Map<String, int[]> s, String name, int out, int in, boolean bias) {
+        s.put(name + ".weight", new int[] {out, in});
+        if (bias) s.put(name + ".bias", new int[] {out});
+    }
+
+    public LlamaConfig config() {
+        return config;
+    }
+
+    @Override
+    public String modelType() {
+        return config.modelType();
+    }
+
+    @Override
+    public int vocabSize() {
+        return config.vocabSize();
+    }
+
+    @Override
+    public int hiddenSize() {
+        return config.hiddenSize();
+    }
+
+    @Override
+    public Map<String, Tensor> parameters() {
+        return params;
+    }
+
+    @Override
+    public Tensor hiddenStates(PackedBatch batch) {
+        checkWindow(batch);
+        int T = batch.size(), H = config.numAttentionHeads(), Hkv = config.numKeyValueHeads(), D = config.headDim();
+        float eps = (float) config.rmsNormEps();
+        Rope.Table rope = Rope.table(batch.positions(), invFreq); // shared by every layer, q and k
+        Tensor x = Embedding.lookup(embedTokens, batch.tokens()); // (T, C)
+        for (Layer l : layers) {
+            Tensor h = Norms.rmsNorm(x, l.inputNorm, eps);
+            Tensor q = Linalg.linear(h, l.q, l.qBias).view(T, H, D);
+            Tensor k = Linalg.linear(h, l.k, l.kBias).view(T, Hkv, D);
+            Tensor v = Linalg.linear(h, l.v, l.vBias).view(T, Hkv, D);
+            if (config.qkNorm()) { // Qwen3: RMSNorm over each head's D features, before RoPE
+                q = Norms.rmsNorm(q, l.qNorm, eps);
+                k = Norms.rmsNorm(k, l.kNorm, eps);
+            }
+            q = Rope.apply(q, rope);
+            k = Rope.apply(k, rope);
+            Tensor y = Attention.causal(q, k, v, batch.segments()).view(T, H * D);
+            x = Elementwise.add(x, Linalg.linear(y, l.o, l.oBias));
+            Tensor m = Norms.rmsNorm(x, l.postNorm, eps);
+            Tensor gated = Elementwise.mul(Elementwise.silu(Linalg.linear(m, l.gate, l.gateBias)), Linalg.linear(m, l.up, l.upBias));
+            x = Elementwise.add(x, Linalg.linear(gated, l.down, l.downBias));
+        }
+        return Norms.rmsNorm(x, norm, eps);
+    }
+
+    @Override
+    public Tensor lmHead(Tensor hidden) {
+        return Linalg.linear(hidden, lmHead, null); // (T, V)
+    }
+
+    private void checkWindow(PackedBatch batch) {
+        if (config.slidingWindow() <= 0) return;
+        var seg = batch.segments();
+        for (int s = 0; s < seg.segments(); s++) {
+            if (seg.end(s) - seg.start(s) > config.slidingWindow()) {
+                throw new IllegalArgumentException(config.modelType() + ": sequence " + s + " has " + (seg.end(s) - seg.start(s))
+                        + " tokens, more than sliding_window " + config.slidingWindow()
+                        + "; windowed attention is not supported, so keep sequences within the window");
+            }
+        }
+    }
+
+    private Tensor p(String name) {
+        return params.get(name); // null for a bias or norm the config does not have
+    }
+}

@@ -9,24 +9,24 @@ import java.util.Map;
  * and sharing no code with the engine. Weights are given by their Hugging Face names, in the
  * Hub's layouts (GPT-2's Conv1D weights are {@code [in, out]}; Linear weights {@code [out, in]}).
  */
-final class ReferenceLm {
+public final class ReferenceLm {
     private ReferenceLm() {}
 
     /** Llama-family hyper-parameters (llama, qwen2, qwen3, mistral). */
-    record Llama(int hidden, int intermediate, int layers, int heads, int kvHeads, int headDim, int vocab,
+    public record Llama(int hidden, int intermediate, int layers, int heads, int kvHeads, int headDim, int vocab,
                  double rmsEps, double[] invFreq, boolean qkNorm, boolean tied) {}
 
     /** GPT-2 hyper-parameters. */
-    record Gpt2(int embd, int inner, int layers, int heads, int vocab, double lnEps, String prefix) {}
+    public record Gpt2(int embd, int inner, int layers, int heads, int vocab, double lnEps, String prefix) {}
 
     /** log p(ids[t+1] | ids[0..t]) for t in [0, n-1), positions 0..n-1. */
-    static double[] tokenLogProbs(double[][] logits, int[] ids) {
+    public static double[] tokenLogProbs(double[][] logits, int[] ids) {
         double[] out = new double[ids.length - 1];
         for (int t = 0; t + 1 < ids.length; t++) out[t] = logSoftmax(logits[t])[ids[t + 1]];
         return out;
     }
 
-    static double[] logSoftmax(double[] x) {
+    public static double[] logSoftmax(double[] x) {
         double max = Double.NEGATIVE_INFINITY;
         for (double v : x) max = Math.max(max, v);
         double s = 0;
@@ -39,7 +39,7 @@ final class ReferenceLm {
 
     // ------------------------------------------------------------------ GPT-2
 
-    static double[][] gpt2Logits(Gpt2 c, Map<String, double[]> w, int[] ids) {
+    public static double[][] gpt2Logits(Gpt2 c, Map<String, double[]> w, int[] ids) {
         int n = ids.length, C = c.embd();
         String p = c.prefix();
         double[][] x = new double[n][C];
@@ -67,11 +67,11 @@ final class ReferenceLm {
         return linear(x, w.get(p + "wte.weight"), null, C, c.vocab()); // lm_head tied to wte
     }
 
-    static double geluTanh(double x) {
+    public static double geluTanh(double x) {
         return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
     }
 
-    static double[][] layerNorm(double[][] x, double[] g, double[] b, double eps) {
+    public static double[][] layerNorm(double[][] x, double[] g, double[] b, double eps) {
         double[][] out = new double[x.length][];
         for (int t = 0; t < x.length; t++) {
             double mean = 0, var = 0;
@@ -87,7 +87,7 @@ final class ReferenceLm {
     }
 
     /** Conv1D: y = x·W + b with W stored [in, out]. */
-    static double[][] conv1d(double[][] x, double[] wt, double[] b, int in, int out) {
+    public static double[][] conv1d(double[][] x, double[] wt, double[] b, int in, int out) {
         double[][] y = new double[x.length][out];
         for (int t = 0; t < x.length; t++)
             for (int o = 0; o < out; o++) {
@@ -100,7 +100,7 @@ final class ReferenceLm {
 
     // ------------------------------------------------------------------ Llama family
 
-    static double[][] llamaLogits(Llama c, Map<String, double[]> w, int[] ids, int[] positions) {
+    public static double[][] llamaLogits(Llama c, Map<String, double[]> w, int[] ids, int[] positions) {
         int n = ids.length, C = c.hidden(), hd = c.headDim();
         double[][] x = new double[n][C];
         for (int t = 0; t < n; t++)
@@ -133,7 +133,7 @@ final class ReferenceLm {
         return linear(x, w.get(c.tied() ? "model.embed_tokens.weight" : "lm_head.weight"), null, C, c.vocab());
     }
 
-    static double[][] rmsNorm(double[][] x, double[] g, double eps) {
+    public static double[][] rmsNorm(double[][] x, double[] g, double eps) {
         double[][] out = new double[x.length][];
         for (int t = 0; t < x.length; t++) {
             double ms = 0;
@@ -146,7 +146,7 @@ final class ReferenceLm {
     }
 
     /** Qwen3's per-head RMSNorm over head_dim, in place. */
-    static void headRmsNorm(double[][] x, int heads, int hd, double[] g, double eps) {
+    public static void headRmsNorm(double[][] x, int heads, int hd, double[] g, double eps) {
         for (double[] row : x)
             for (int h = 0; h < heads; h++) {
                 double ms = 0;
@@ -157,7 +157,7 @@ final class ReferenceLm {
     }
 
     /** Rotate-half RoPE in place: out = x·cos + rotate_half(x)·sin, rotate_half([x1, x2]) = [−x2, x1]. */
-    static void rope(double[][] x, int heads, int hd, int[] positions, double[] invFreq) {
+    public static void rope(double[][] x, int heads, int hd, int[] positions, double[] invFreq) {
         int half = hd / 2;
         for (int t = 0; t < x.length; t++)
             for (int h = 0; h < heads; h++) {
@@ -173,19 +173,19 @@ final class ReferenceLm {
     }
 
     /** HF default inverse frequencies: 1 / theta^(2i/d). */
-    static double[] invFreq(int hd, double theta) {
+    public static double[] invFreq(int hd, double theta) {
         double[] f = new double[hd / 2];
         for (int i = 0; i < hd / 2; i++) f[i] = 1.0 / Math.pow(theta, (2.0 * i) / hd);
         return f;
     }
 
     /** The Linear named {@code name}, with its bias when the checkpoint has one. */
-    static double[][] proj(double[][] x, Map<String, double[]> w, String name, int in, int out) {
+    public static double[][] proj(double[][] x, Map<String, double[]> w, String name, int in, int out) {
         return linear(x, w.get(name + ".weight"), w.get(name + ".bias"), in, out);
     }
 
     /** Linear: y = x·Wᵀ + b with W stored [out, in]. */
-    static double[][] linear(double[][] x, double[] wt, double[] b, int in, int out) {
+    public static double[][] linear(double[][] x, double[] wt, double[] b, int in, int out) {
         double[][] y = new double[x.length][out];
         for (int t = 0; t < x.length; t++)
             for (int o = 0; o < out; o++) {
@@ -197,7 +197,7 @@ final class ReferenceLm {
     }
 
     /** Causal multi-head attention over one sequence; head h reads kv head h / (heads / kvHeads). */
-    static double[][] attention(double[][] q, double[][] k, double[][] v, int heads, int kvHeads, int hd) {
+    public static double[][] attention(double[][] q, double[][] k, double[][] v, int heads, int kvHeads, int hd) {
         int n = q.length, group = heads / kvHeads;
         double[][] y = new double[n][heads * hd];
         double scale = 1 / Math.sqrt(hd);
@@ -221,7 +221,7 @@ final class ReferenceLm {
         return y;
     }
 
-    static void add(double[][] x, double[][] y) {
+    public static void add(double[][] x, double[][] y) {
         for (int t = 0; t < x.length; t++) for (int i = 0; i < x[t].length; i++) x[t][i] += y[t][i];
     }
 }

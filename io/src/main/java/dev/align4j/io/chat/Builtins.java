@@ -1,0 +1,257 @@
+package dev.align4j.io.chat;
+
+import com.hubspot.jinjava.interpret.Context;
+import com.hubspot.jinjava.interpret.JinjavaInterpreter;
+import com.hubspot.jinjava.lib.exptest.ExpTest;
+import com.hubspot.jinjava.lib.filter.AdvancedFilter;
+import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
+import com.hubspot.jinjava.lib.tag.Tag;
+import com.hubspot.jinjava.objects.SafeString;
+import com.hubspot.jinjava.objects.date.StrftimeFormatter;
+import com.hubspot.jinjava.tree.Node;
+import com.hubspot.jinjava.tree.TagNode;
+import com.hubspot.jinjava.util.LengthLimitingStringBuilder;
+import java.lang.reflect.Method;
+import java.time.ZonedDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The globals, filters, tests and tags that transformers adds to Jinja2 for chat templates, and
+ * the Jinja2 builtins whose Jinjava versions differ from Python in ways templates notice.
+ *
+ * <p>Not a full Jinja2 library: Jinjava's own builtins stay for everything not listed here
+ * ({@code first}, {@code last}, {@code map}, {@code selectattr}, {@code list}, {@code default},
+ * {@code upper}...), which agree with Jinja2 on the values chat templates pass them.
+ *
+ * <p>Based on transformers' {@code _compile_jinja_template} (utils/chat_template_utils.py):
+ * {@code raise_exception(message)}, {@code strftime_now(format)} (local time, Python strftime
+ * codes), the {@code tojson} filter ({@code json.dumps(x, ensure_ascii=False, indent=None,
+ * separators=None, sort_keys=False)}, same keyword names) and the {@code {% generation %}} block
+ * (transformers' AssistantTracker, which renders its body); and on Jinja2's filters
+ * ({@code trim(value, chars=None)}, {@code string}, {@code join(value, d='', attribute=None)},
+ * {@code length}, {@code items}) and its {@code iterable} test, which holds for strings.
+ * {@code py_slice} is the target of {@link TemplateRewriter}'s slice rewrite.
+ */
+final class Builtins {
+    private Builtins() {}
+
+    static void register(Context context) {
+        context.registerFunction(function("raise_exception", "raiseException", Object.class));
+        context.registerFunction(function("strftime_now", "strftimeNow", Object.class));
+        context.registerFunction(function("py_slice", "slice", Object.class, Object.class, Object.class, Object.class));
+        context.registerFilter(filter("tojson", Builtins::toJson));
+        context.registerFilter(filter("trim", (value, args, kwargs) -> PyStrings.strip(PyValues.str(value),
+                args.length > 0 && args[0] != null ? args[0].toString() : null)));
+        context.registerFilter(filter("string", (value, args, kwargs) -> PyValues.str(value)));
+        context.registerFilter(filter("join", Builtins::join));
+        context.registerFilter(filter("length", (value, args, kwargs) -> length(value)));
+        context.registerFilter(filter("count", (value, args, kwargs) -> length(value)));
+        context.registerFilter(filter("items", (value, args, kwargs) -> value == null ? List.of()
+                : new ArrayList<>(asMap("items", value).entrySet())));
+        context.registerExpTest(new ExpTest() {
+            @Override
+            public String getName() {
+                return "iterable";
+            }
+
+            @Override
+            public boolean evaluate(Object value, JinjavaInterpreter interpreter, Object... args) {
+                return value instanceof Iterable<?> || value instanceof Map<?, ?> || value instanceof String
+                        || value instanceof SafeString || (value != null && value.getClass().isArray());
+            }
+        });
+        context.registerTag(new GenerationTag());
+    }
+
+    static Object raiseException(Object message) {
+        throw new RenderError(RenderError.Kind.RAISED_BY_TEMPLATE, PyValues.str(message));
+    }
+
+    static String strftimeNow(Object format) {
+        return StrftimeFormatter.format(ZonedDateTime.now(), PyValues.str(format));
+    }
+
+    /** Python's {@code seq[start:stop:step]} on a string (by code point) or a list; None stays None. */
+    static Object slice(Object seq, Object start, Object stop, Object step) {
+        if (seq == null) {
+            return null;
+        }
+        long st = step == null ? 1 : index(step);
+        if (st == 0) {
+            throw new RenderError("slice step cannot be zero");
+        }
+        List<?> items;
+        int[] codePoints = null;
+        if (seq instanceof String || seq instanceof SafeString) {
+            codePoints = seq.toString().codePoints().toArray();
+            items = null;
+        } else if (seq instanceof List<?> list) {
+            items = list;
+        } else {
+            throw new RenderError("'" + PyValues.typeName(seq) + "' object is not subscriptable with a slice");
+        }
+        long n = codePoints != null ? codePoints.length : items.size();
+        long from = bound(start, n, st, st < 0 ? n - 1 : 0);
+        long to = bound(stop, n, st, st < 0 ? -1 : n);
+        List<Object> out = new ArrayList<>();
+        StringBuilder text = new StringBuilder();
+        for (long i = from; st > 0 ? i < to : i > to; i += st) {
+            if (codePoints != null) {
+                text.appendCodePoint(codePoints[(int) i]);
+            } else {
+                out.add(items.get((int) i));
+            }
+        }
+        return codePoints != null ? text.toString() : out;
+    }
+
+    /** CPython's PySlice_AdjustIndices for one bound. */
+    private static long bound(Object value, long n, long step, long absent) {
+        if (value == null) {
+            return absent;
+        }
+        long i = index(value);
+        if (i < 0) {
+            i += n;
+            return i < 0 ? (step < 0 ? -1 : 0) : i;
+        }
+        return i >= n ? (step < 0 ? n - 1 : n) : i;
+    }
+
+    private static long index(Object value) {
+        if (value instanceof Number n && !(value instanceof Double) && !(value instanceof Float)) {
+            return n.longValue();
+        }
+        throw new RenderError("slice indices must be integers or None, not " + PyValues.typeName(value));
+    }
+
+    private static Object toJson(Object value, Object[] args, Map<String, Object> kwargs) {
+        Object ensureAscii = option(args, 0, kwargs, "ensure_ascii");
+        Object indent = option(args, 1, kwargs, "indent");
+        Object separators = option(args, 2, kwargs, "separators");
+        Object sortKeys = option(args, 3, kwargs, "sort_keys");
+        String indentText = switch (indent) {
+            case null -> null;
+            case Number n -> " ".repeat((int) Math.max(0, n.longValue()));
+            default -> PyValues.str(indent);
+        };
+        String[] seps = null;
+        if (separators != null) {
+            if (!(separators instanceof List<?> l) || l.size() != 2) {
+                throw new RenderError("tojson: separators must be an (item_separator, key_separator) pair");
+            }
+            seps = new String[] {PyValues.str(l.get(0)), PyValues.str(l.get(1))};
+        }
+        try {
+            return PyValues.toJson(value, Boolean.TRUE.equals(ensureAscii), indentText, seps, Boolean.TRUE.equals(sortKeys));
+        } catch (IllegalArgumentException e) {
+            throw new RenderError(e.getMessage());
+        }
+    }
+
+    /** A filter argument given by position (after the value) or by keyword. */
+    private static Object option(Object[] args, int position, Map<String, Object> kwargs, String name) {
+        if (kwargs.containsKey(name)) {
+            return kwargs.get(name);
+        }
+        return position < args.length ? args[position] : null;
+    }
+
+    private static Object join(Object value, Object[] args, Map<String, Object> kwargs) {
+        Object separator = option(args, 0, kwargs, "d");
+        Object attribute = option(args, 1, kwargs, "attribute");
+        StringBuilder out = new StringBuilder();
+        String sep = separator == null ? "" : PyValues.str(separator);
+        boolean first = true;
+        for (Object item : iterate("join", value)) {
+            if (attribute != null) {
+                item = asMap("join", item).get(attribute);
+            }
+            out.append(first ? "" : sep).append(item == null ? "None" : PyValues.str(item));
+            first = false;
+        }
+        return out.toString();
+    }
+
+    /** Python's {@code len(x)}: code points of a string, entries of a list or dict. */
+    private static Object length(Object value) {
+        return switch (value) {
+            case null -> 0;
+            case String s -> PyStrings.length(s);
+            case SafeString s -> PyStrings.length(s.toString());
+            case Map<?, ?> m -> m.size();
+            case List<?> l -> l.size();
+            default -> throw new RenderError("object of type '" + PyValues.typeName(value) + "' has no len()");
+        };
+    }
+
+    /** Iteration as in Python: a list's items, a dict's keys, a string's characters. */
+    private static List<?> iterate(String filter, Object value) {
+        return switch (value) {
+            case null -> List.of();
+            case List<?> l -> l;
+            case Map<?, ?> m -> new ArrayList<>(m.keySet());
+            case String s -> s.codePoints().mapToObj(Character::toString).toList();
+            default -> throw new RenderError(filter + ": '" + PyValues.typeName(value) + "' object is not iterable");
+        };
+    }
+
+    private static Map<?, ?> asMap(String filter, Object value) {
+        if (value instanceof Map<?, ?> m) {
+            return m;
+        }
+        throw new RenderError(filter + ": expected a dict, got " + PyValues.typeName(value));
+    }
+
+    private static ELFunctionDefinition function(String name, String method, Class<?>... params) {
+        try {
+            Method m = Builtins.class.getDeclaredMethod(method, params);
+            m.setAccessible(true); // Jinjava calls it reflectively from its own package
+            return new ELFunctionDefinition("", name, m);
+        } catch (NoSuchMethodException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private interface FilterBody {
+        Object apply(Object value, Object[] args, Map<String, Object> kwargs);
+    }
+
+    private static AdvancedFilter filter(String name, FilterBody body) {
+        return new AdvancedFilter() {
+            @Override
+            public String getName() {
+                return name;
+            }
+
+            @Override
+            public Object filter(Object value, JinjavaInterpreter interpreter, Object[] args, Map<String, Object> kwargs) {
+                return body.apply(value, args, kwargs);
+            }
+        };
+    }
+
+    /** {@code {% generation %}...{% endgeneration %}}: renders its body (transformers marks assistant text with it). */
+    private static final class GenerationTag implements Tag {
+        @Override
+        public String getName() {
+            return "generation";
+        }
+
+        @Override
+        public String getEndTagName() {
+            return "endgeneration";
+        }
+
+        @Override
+        public String interpret(TagNode tagNode, JinjavaInterpreter interpreter) {
+            LengthLimitingStringBuilder out = new LengthLimitingStringBuilder(interpreter.getConfig().getMaxOutputSize());
+            for (Node child : tagNode.getChildren()) {
+                out.append(child.render(interpreter).getValue());
+            }
+            return out.toString();
+        }
+    }
+}

@@ -14,6 +14,8 @@ import com.hubspot.jinjava.util.LengthLimitingStringBuilder;
 import java.lang.reflect.Method;
 import java.time.ZonedDateTime;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -22,8 +24,8 @@ import java.util.Map;
  * the Jinja2 builtins whose Jinjava versions differ from Python in ways templates notice.
  *
  * <p>Not a full Jinja2 library: Jinjava's own builtins stay for everything not listed here
- * ({@code first}, {@code last}, {@code map}, {@code selectattr}, {@code list}, {@code default},
- * {@code upper}...), which agree with Jinja2 on the values chat templates pass them.
+ * ({@code map}, {@code selectattr}, {@code default}, {@code upper}, {@code reverse}...), which
+ * agree with Jinja2 on the values chat templates pass them.
  *
  * <p>Based on transformers' {@code _compile_jinja_template} (utils/chat_template_utils.py):
  * {@code raise_exception(message)}, {@code strftime_now(format)} (local time, Python strftime
@@ -31,8 +33,10 @@ import java.util.Map;
  * separators=None, sort_keys=False)}, same keyword names) and the {@code {% generation %}} block
  * (transformers' AssistantTracker, which renders its body); and on Jinja2's filters
  * ({@code trim(value, chars=None)}, {@code string}, {@code join(value, d='', attribute=None)},
- * {@code length}, {@code items}) and its {@code iterable} test, which holds for strings.
- * {@code py_slice} is the target of {@link TemplateRewriter}'s slice rewrite.
+ * {@code length}, {@code list}, {@code first}, {@code last}, {@code items}: strings are sequences
+ * of characters, dicts iterate their keys) and its {@code iterable} test, which holds for strings.
+ * {@code py_slice} is the target of {@link ExpressionRewriter}'s slice rewrite; {@code range}
+ * follows Python and Jinja2's sandbox (an error, not a silent cut, past the size limit).
  */
 final class Builtins {
     private Builtins() {}
@@ -41,6 +45,7 @@ final class Builtins {
         context.registerFunction(function("raise_exception", "raiseException", Object.class));
         context.registerFunction(function("strftime_now", "strftimeNow", Object.class));
         context.registerFunction(function("py_slice", "slice", Object.class, Object.class, Object.class, Object.class));
+        context.registerFunction(function("range", "range", Object.class, Object[].class));
         context.registerFilter(filter("tojson", Builtins::toJson));
         context.registerFilter(filter("trim", (value, args, kwargs) -> PyStrings.strip(PyValues.str(value),
                 args.length > 0 && args[0] != null ? args[0].toString() : null)));
@@ -48,6 +53,15 @@ final class Builtins {
         context.registerFilter(filter("join", Builtins::join));
         context.registerFilter(filter("length", (value, args, kwargs) -> length(value)));
         context.registerFilter(filter("count", (value, args, kwargs) -> length(value)));
+        context.registerFilter(filter("list", (value, args, kwargs) -> new ArrayList<>(iterate("list", value))));
+        context.registerFilter(filter("first", (value, args, kwargs) -> {
+            List<?> items = iterate("first", value);
+            return items.isEmpty() ? null : items.getFirst();
+        }));
+        context.registerFilter(filter("last", (value, args, kwargs) -> {
+            List<?> items = iterate("last", value);
+            return items.isEmpty() ? null : items.getLast();
+        }));
         context.registerFilter(filter("items", (value, args, kwargs) -> value == null ? List.of()
                 : new ArrayList<>(asMap("items", value).entrySet())));
         context.registerExpTest(new ExpTest() {
@@ -107,6 +121,34 @@ final class Builtins {
         return codePoints != null ? text.toString() : out;
     }
 
+    /**
+     * Python's {@code range(stop)} / {@code range(start, stop[, step])}; like Jinja2's sandbox (which
+     * refuses more than MAX_RANGE items), a range longer than the collection limit is an error
+     * rather than silently cut short as Jinjava's own range is.
+     */
+    static List<Long> range(Object first, Object... rest) {
+        if (rest.length > 2) {
+            throw new RenderError("range expected at most 3 arguments, got " + (rest.length + 1));
+        }
+        long start = rest.length == 0 ? 0 : index(first);
+        long stop = rest.length == 0 ? index(first) : index(rest[0]);
+        long step = rest.length == 2 ? index(rest[1]) : 1;
+        if (step == 0) {
+            throw new RenderError("range() arg 3 must not be zero");
+        }
+        long count = step > 0 ? Math.max(0, Math.ceilDiv(stop - start, step)) : Math.max(0, Math.ceilDiv(start - stop, -step));
+        int limit = JinjavaInterpreter.getCurrent().getConfig().getRangeLimit();
+        if (count > limit) {
+            throw new RenderError(RenderError.Kind.LIMIT, "range() of " + count + " items, more than "
+                    + limit + " (Limits.maxCollectionSize)");
+        }
+        List<Long> out = new ArrayList<>((int) count);
+        for (long i = 0; i < count; i++) {
+            out.add(start + i * step);
+        }
+        return out;
+    }
+
     /** CPython's PySlice_AdjustIndices for one bound. */
     private static long bound(Object value, long n, long step, long absent) {
         if (value == null) {
@@ -124,7 +166,7 @@ final class Builtins {
         if (value instanceof Number n && !(value instanceof Double) && !(value instanceof Float)) {
             return n.longValue();
         }
-        throw new RenderError("slice indices must be integers or None, not " + PyValues.typeName(value));
+        throw new RenderError("indices must be integers, not " + PyValues.typeName(value));
     }
 
     private static Object toJson(Object value, Object[] args, Map<String, Object> kwargs) {
@@ -144,11 +186,7 @@ final class Builtins {
             }
             seps = new String[] {PyValues.str(l.get(0)), PyValues.str(l.get(1))};
         }
-        try {
-            return PyValues.toJson(value, Boolean.TRUE.equals(ensureAscii), indentText, seps, Boolean.TRUE.equals(sortKeys));
-        } catch (IllegalArgumentException e) {
-            throw new RenderError(e.getMessage());
-        }
+        return PyValues.toJson(value, Boolean.TRUE.equals(ensureAscii), indentText, seps, Boolean.TRUE.equals(sortKeys));
     }
 
     /** A filter argument given by position (after the value) or by keyword. */
@@ -187,13 +225,28 @@ final class Builtins {
         };
     }
 
-    /** Iteration as in Python: a list's items, a dict's keys, a string's characters. */
+    /**
+     * Iteration as in Python: a list's items, a dict's keys, a string's characters; also the arrays
+     * and iterators some Jinjava filters return ({@code reverse}).
+     */
     private static List<?> iterate(String filter, Object value) {
         return switch (value) {
             case null -> List.of();
             case List<?> l -> l;
             case Map<?, ?> m -> new ArrayList<>(m.keySet());
             case String s -> s.codePoints().mapToObj(Character::toString).toList();
+            case SafeString s -> s.toString().codePoints().mapToObj(Character::toString).toList();
+            case Object[] a -> Arrays.asList(a);
+            case Iterable<?> i -> {
+                List<Object> items = new ArrayList<>();
+                i.forEach(items::add);
+                yield items;
+            }
+            case Iterator<?> i -> {
+                List<Object> items = new ArrayList<>();
+                i.forEachRemaining(items::add);
+                yield items;
+            }
             default -> throw new RenderError(filter + ": '" + PyValues.typeName(value) + "' object is not iterable");
         };
     }

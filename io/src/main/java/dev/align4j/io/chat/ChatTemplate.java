@@ -63,7 +63,7 @@ public final class ChatTemplate {
         this.specialTokens = Map.copyOf(specialTokens);
         this.sandbox = new JinjaSandbox(limits);
         try {
-            this.rewritten = TemplateRewriter.rewrite(source);
+            this.rewritten = JinjaSource.prepare(source);
         } catch (IllegalArgumentException e) {
             throw new ChatTemplateException(origin, -1, "chat template syntax error", e.getMessage(), e);
         }

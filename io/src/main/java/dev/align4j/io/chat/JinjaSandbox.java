@@ -24,9 +24,10 @@ import jinjava.javax.el.CompositeELResolver;
 
 /**
  * The Jinja environment of chat templates: Jinjava configured as transformers configures Jinja2
- * ({@code trim_blocks}, {@code lstrip_blocks}, loop controls, the builtins of {@link Builtins}),
- * made Python-like where Jinjava differs ({@link PyMethods}, {@link PyValues#str} for printed
- * values, Jinja's operator precedence and {@code {{-}} trimming), and sandboxed.
+ * (loop controls, the builtins of {@link Builtins}; {@code trim_blocks} and {@code lstrip_blocks}
+ * are applied beforehand by {@link JinjaSource}), made Python-like where Jinjava differs
+ * ({@link PyMethods}, {@link PyValues#str} for printed values, Jinja's operator precedence), and
+ * sandboxed.
  *
  * <p>Not trusted with anything: a template is untrusted input. It cannot load files or other
  * templates (include, import, from and extends are disabled and the resource locator refuses),
@@ -56,12 +57,11 @@ final class JinjaSandbox {
         resolver.add(new TypeConvertingMapELResolver(true));
         resolver.add(new JinjavaBeanELResolver(true)); // read-only getters of loop, namespace...
         JinjavaConfig config = JinjavaConfig.newBuilder()
-                .withTrimBlocks(true)
-                .withLstripBlocks(true)
+                .withTrimBlocks(false) // JinjaSource did trim_blocks, lstrip_blocks and the - + marks
+                .withLstripBlocks(false)
                 .withLegacyOverrides(LegacyOverrides.newBuilder()
-                        .withUseNaturalOperatorPrecedence(true) // -1 and -7 // 2 as in Python
-                        .withUseTrimmingForNotesAndExpressions(true) // {{- x -}} trims
-                        .withParseWhitespaceControlStrictly(true)
+                        .withUseNaturalOperatorPrecedence(true) // -7 // 2 as in Python
+                        .withParseWhitespaceControlStrictly(true) // {{ -1 }} is minus one, not a trim mark
                         .withEvaluateMapKeys(true) // {key: v} uses the variable key
                         .withIterateOverMapKeys(true) // for k in dict
                         .withKeepNullableLoopValues(true) // for x in [1, none]
@@ -69,7 +69,7 @@ final class JinjaSandbox {
                 .withElResolver(resolver)
                 .withInterperterFactory(new Factory(limits.maxSteps()))
                 .withProcessors(JinjavaProcessors.newBuilder()
-                        .withNodePreProcessor((node, interpreter) -> budget(interpreter).tick())
+                        .withNodePreProcessor((node, interpreter) -> budget(interpreter).tick(node.getLineNumber()))
                         .build())
                 .withDisabled(Map.of(Context.Library.TAG, Set.of("include", "import", "from", "extends")))
                 .withNestedInterpretationEnabled(false)
@@ -90,7 +90,7 @@ final class JinjaSandbox {
     }
 
     /**
-     * Renders {@code template} (already rewritten by {@link TemplateRewriter}) with {@code variables}.
+     * Renders {@code template} (prepared by {@link JinjaSource}) with {@code variables}.
      *
      * @throws ChatTemplateException naming {@code origin} and the line, for any Jinja or Python-level
      *                               error, a {@code raise_exception} call, or an exceeded limit
@@ -119,7 +119,7 @@ final class JinjaSandbox {
                     case LIMIT -> "the chat template was stopped";
                     case ERROR -> "chat template error";
                 };
-                return new ChatTemplateException(origin, line, what, e.getMessage(), cause);
+                return new ChatTemplateException(origin, e.line > 0 ? e.line : line, what, e.getMessage(), cause);
             }
             if (t instanceof OutputTooBigException) {
                 return new ChatTemplateException(origin, line, "the chat template was stopped",
@@ -146,10 +146,10 @@ final class JinjaSandbox {
             this.max = max;
         }
 
-        void tick() {
+        void tick(int line) {
             if (++used > max) {
                 throw new RenderError(RenderError.Kind.LIMIT, "more than " + max
-                        + " steps (rendered nodes and loop iterations; Limits.maxSteps): a runaway loop?");
+                        + " steps (rendered nodes and loop iterations; Limits.maxSteps): a runaway loop?", line);
             }
         }
     }
@@ -175,7 +175,7 @@ final class JinjaSandbox {
 
         @Override
         public Object wrap(Object value) {
-            budget.tick();
+            budget.tick(getLineNumber());
             return super.wrap(value);
         }
     }

@@ -74,7 +74,7 @@ final class PyStrings {
             return out;
         }
         if (sep.isEmpty()) {
-            throw new IllegalArgumentException("split: empty separator (Python raises ValueError)");
+            throw new RenderError("empty separator (Python raises ValueError)");
         }
         int start = 0;
         for (int at = s.indexOf(sep); at >= 0 && (maxsplit < 0 || out.size() < maxsplit); at = s.indexOf(sep, start)) {
@@ -164,7 +164,7 @@ final class PyStrings {
         if (affix instanceof List<?> many && many.stream().allMatch(x -> x instanceof String)) {
             return many.stream().anyMatch(x -> test.test((String) x));
         }
-        throw new IllegalArgumentException(method + " takes a string or a tuple of strings, got " + PyValues.typeName(affix));
+        throw new RenderError(method + " takes a string or a tuple of strings, got " + PyValues.typeName(affix));
     }
 
     /** Number of code points: Python's {@code len(s)}. */

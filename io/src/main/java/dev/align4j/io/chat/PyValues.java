@@ -3,6 +3,8 @@ package dev.align4j.io.chat;
 import com.hubspot.jinjava.objects.SafeString;
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.math.MathContext;
+import java.math.RoundingMode;
 import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -142,8 +144,13 @@ final class PyValues {
         if (d == 0) {
             return (1 / d < 0) ? "-0.0" : "0.0";
         }
-        // Double.toString gives the shortest digits that round-trip (JDK 19+), as Python's repr does.
+        // Double.toString gives the shortest digits that round-trip (JDK 19+), as Python's repr does,
+        // except that it always writes two digits where one might do (4.9E-324 for Python's 5e-324).
         BigDecimal exact = new BigDecimal(Double.toString(Math.abs(d))).stripTrailingZeros();
+        BigDecimal oneDigit = exact.round(new MathContext(1, RoundingMode.HALF_EVEN));
+        if (exact.precision() == 2 && oneDigit.doubleValue() == Math.abs(d)) {
+            exact = oneDigit.stripTrailingZeros();
+        }
         String digits = exact.unscaledValue().toString();
         int point = digits.length() - exact.scale(); // value = 0.<digits> * 10^point
         StringBuilder out = new StringBuilder(d < 0 ? "-" : "");
@@ -205,7 +212,7 @@ final class PyValues {
                     }
                     container('{', '}', null, entries, level);
                 }
-                default -> throw new IllegalArgumentException("tojson: Object of type " + typeName(x)
+                default -> throw new RenderError("tojson: Object of type " + typeName(x)
                         + " is not JSON serializable");
             }
         }
@@ -273,7 +280,7 @@ final class PyValues {
             case Boolean b -> b.toString();
             case Double d -> floatRepr(d, true);
             case Number n -> n.toString();
-            default -> throw new IllegalArgumentException("tojson: keys must be str, int, float, bool or None, not "
+            default -> throw new RenderError("tojson: keys must be str, int, float, bool or None, not "
                     + typeName(k));
         };
     }

@@ -3,12 +3,10 @@ package dev.align4j.io.chat;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
- * Rewrites the two pieces of Jinja2 expression syntax that Jinjava parses differently, before
- * Jinjava sees the template:
+ * Rewrites the pieces of Jinja2 expression syntax that Jinjava parses differently, inside one
+ * {@code {{ }}} or {@code {% %}} tag (after {@link JinjaSource} has found the tags):
  * <ol>
  *   <li>slices {@code x[a:b:c]} (Jinjava has no step, so {@code messages[::-1]} fails to parse)
  *       become {@code py_slice(x, a, b, c)}, a function with Python's slice semantics, with
@@ -22,18 +20,15 @@ import java.util.regex.Pattern;
  *       gets parentheses too (not in the signatures of {@code macro} and {@code call}).</li>
  * </ol>
  *
- * <p>Not a Jinja parser and not a per-template patch: it tokenizes the inside of every
- * {@code {{ }}} and {@code {% %}} (names, numbers, string literals, operators, brackets; comments
- * and {@code {% raw %}} blocks are copied untouched) and rewrites only the token sequences above,
- * keeping every other token, including newlines, so line numbers in errors stay right.
+ * <p>Not a Jinja parser and not a per-template patch: it tokenizes the expression (names, numbers,
+ * string literals, operators, brackets) and rewrites only the token sequences above, keeping every
+ * other token, including newlines, so line numbers in errors stay right.
  *
- * <p>Based on Jinja2's lexer (jinja2/lexer.py: {@code -}/{@code +} whitespace-control marks next
- * to the delimiters, {@code }}} ending an expression only outside brackets) and parser
- * (jinja2/parser.py: {@code parse_not} takes a {@code parse_compare} operand; subscripts with
- * {@code :} build a {@code Slice}).
+ * <p>Based on Jinja2's parser (jinja2/parser.py: {@code parse_not} takes a {@code parse_compare}
+ * operand; subscripts with {@code :} build a {@code Slice}; call arguments {@code name=expression}).
  */
-final class TemplateRewriter {
-    private TemplateRewriter() {}
+final class ExpressionRewriter {
+    private ExpressionRewriter() {}
 
     private enum Kind { SPACE, NAME, NUMBER, STRING, OP }
 
@@ -46,71 +41,29 @@ final class TemplateRewriter {
     /** Names that end no operand: operators and statement words that may precede {@code [} or {@code not}. */
     private static final Set<String> KEYWORDS = Set.of("and", "or", "not", "in", "is", "if", "elif", "else", "for",
             "print", "set", "with", "do", "call", "filter", "macro", "import", "from", "include", "as");
-    private static final Pattern RAW_END = Pattern.compile("\\{%[-+]?\\s*endraw\\s*[-+]?%}");
-    private static final Pattern RAW_START = Pattern.compile("[-+]?\\s*raw\\s*[-+]?");
     private static final Tok NONE = new Tok(Kind.NAME, "none");
     private static final Tok COMMA = new Tok(Kind.OP, ",");
 
-    static String rewrite(String template) {
-        StringBuilder out = new StringBuilder(template.length() + 64);
-        int i = 0;
-        while (i < template.length()) {
-            if (template.startsWith("{#", i)) {
-                int end = template.indexOf("#}", i + 2);
-                int stop = end < 0 ? template.length() : end + 2;
-                out.append(template, i, stop);
-                i = stop;
-            } else if (template.startsWith("{{", i) || template.startsWith("{%", i)) {
-                boolean statement = template.charAt(i + 1) == '%';
-                int end = tagEnd(template, i + 2, statement ? "%}" : "}}");
-                String inside = template.substring(i + 2, end);
-                if (statement && RAW_START.matcher(inside).matches()) {
-                    Matcher raw = RAW_END.matcher(template);
-                    int stop = raw.find(end) ? raw.end() : template.length();
-                    out.append(template, i, stop);
-                    i = stop;
-                    continue;
-                }
-                int from = !inside.isEmpty() && "-+".indexOf(inside.charAt(0)) >= 0 ? 1 : 0;
-                int to = inside.length() > from && inside.endsWith("-") ? inside.length() - 1 : inside.length();
-                out.append(template, i, i + 2 + from);
-                List<Tok> tokens = tokenize(inside.substring(from, to));
-                int first = firstSignificant(tokens);
-                boolean signature = statement && first < tokens.size()
-                        && (tokens.get(first).is("macro") || tokens.get(first).is("call"));
-                for (Tok t : rewrite(tokens, !signature)) {
-                    out.append(t.text());
-                }
-                out.append(inside, to, inside.length());
-                i = Math.min(template.length(), end + 2);
-                out.append(template, end, i);
-            } else {
-                out.append(template.charAt(i++));
-            }
+    /**
+     * The rewritten text of one tag's inside.
+     *
+     * @param statement whether the tag is a {@code {% %}} statement (whose first word may be
+     *                  {@code macro} or {@code call}, whose signatures keep their keyword defaults)
+     */
+    static String rewrite(String inside, boolean statement) {
+        List<Tok> tokens = tokenize(inside);
+        int first = firstSignificant(tokens);
+        boolean signature = statement && first < tokens.size()
+                && (tokens.get(first).is("macro") || tokens.get(first).is("call"));
+        StringBuilder out = new StringBuilder(inside.length() + 16);
+        for (Tok t : rewrite(tokens, !signature)) {
+            out.append(t.text());
         }
         return out.toString();
     }
 
-    /** Index of the closing delimiter, outside string literals and (for "}}") outside brackets. */
-    private static int tagEnd(String s, int from, String close) {
-        int depth = 0;
-        for (int i = from; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c == '\'' || c == '"') {
-                i = stringEnd(s, i) - 1;
-            } else if (depth == 0 && s.startsWith(close, i)) {
-                return i;
-            } else if ("([{".indexOf(c) >= 0) {
-                depth++;
-            } else if (")]}".indexOf(c) >= 0 && depth > 0) {
-                depth--;
-            }
-        }
-        return s.length();
-    }
-
     /** Index just past the string literal opening at {@code start}. */
-    private static int stringEnd(String s, int start) {
+    static int stringEnd(String s, int start) {
         char quote = s.charAt(start);
         int i = start + 1;
         while (i < s.length() && s.charAt(i) != quote) {

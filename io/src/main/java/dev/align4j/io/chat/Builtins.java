@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -47,8 +48,10 @@ final class Builtins {
         context.registerFunction(function("py_slice", "slice", Object.class, Object.class, Object.class, Object.class));
         context.registerFunction(function("range", "range", Object.class, Object[].class));
         context.registerFilter(filter("tojson", Builtins::toJson));
-        context.registerFilter(filter("trim", (value, args, kwargs) -> PyStrings.strip(PyValues.str(value),
-                args.length > 0 && args[0] != null ? args[0].toString() : null)));
+        context.registerFilter(filter("trim", (value, args, kwargs) -> {
+            Object chars = option(args, 0, kwargs, "chars");
+            return PyStrings.strip(PyValues.str(value), chars == null ? null : PyValues.str(chars));
+        }));
         context.registerFilter(filter("string", (value, args, kwargs) -> PyValues.str(value)));
         context.registerFilter(filter("join", Builtins::join));
         context.registerFilter(filter("length", (value, args, kwargs) -> length(value)));
@@ -84,7 +87,7 @@ final class Builtins {
     }
 
     static String strftimeNow(Object format) {
-        return StrftimeFormatter.format(ZonedDateTime.now(), PyValues.str(format));
+        return StrftimeFormatter.format(ZonedDateTime.now(), PyValues.str(format), Locale.ENGLISH); // Python's C locale
     }
 
     /** Python's {@code seq[start:stop:step]} on a string (by code point) or a list; None stays None. */
@@ -96,29 +99,19 @@ final class Builtins {
         if (st == 0) {
             throw new RenderError("slice step cannot be zero");
         }
-        List<?> items;
-        int[] codePoints = null;
-        if (seq instanceof String || seq instanceof SafeString) {
-            codePoints = seq.toString().codePoints().toArray();
-            items = null;
-        } else if (seq instanceof List<?> list) {
-            items = list;
-        } else {
+        boolean text = seq instanceof String || seq instanceof SafeString;
+        if (!text && !(seq instanceof List<?>)) {
             throw new RenderError("'" + PyValues.typeName(seq) + "' object is not subscriptable with a slice");
         }
-        long n = codePoints != null ? codePoints.length : items.size();
+        List<?> items = iterate("slice", seq);
+        long n = items.size();
         long from = bound(start, n, st, st < 0 ? n - 1 : 0);
         long to = bound(stop, n, st, st < 0 ? -1 : n);
         List<Object> out = new ArrayList<>();
-        StringBuilder text = new StringBuilder();
         for (long i = from; st > 0 ? i < to : i > to; i += st) {
-            if (codePoints != null) {
-                text.appendCodePoint(codePoints[(int) i]);
-            } else {
-                out.add(items.get((int) i));
-            }
+            out.add(items.get((int) i));
         }
-        return codePoints != null ? text.toString() : out;
+        return text ? String.join("", out.stream().map(String.class::cast).toList()) : out;
     }
 
     /**

@@ -62,11 +62,14 @@ public final class ChatTemplate {
         this.origin = origin;
         this.specialTokens = Map.copyOf(specialTokens);
         this.sandbox = new JinjaSandbox(limits);
+        JinjaSource.Prepared prepared;
         try {
-            this.rewritten = JinjaSource.prepare(source);
+            prepared = JinjaSource.prepare(source);
         } catch (IllegalArgumentException e) {
             throw new ChatTemplateException(origin, -1, "chat template syntax error", e.getMessage(), e);
         }
+        sandbox.checkNames(prepared.uses(), origin);
+        this.rewritten = prepared.source();
     }
 
     /**

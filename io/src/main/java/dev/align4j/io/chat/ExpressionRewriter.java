@@ -44,15 +44,20 @@ final class ExpressionRewriter {
     private static final Tok NONE = new Tok(Kind.NAME, "none");
     private static final Tok COMMA = new Tok(Kind.OP, ",");
 
+    /** A filter ({@code x|name}) or test ({@code x is name}) that a template uses, and its line. */
+    record Use(boolean test, String name, int line) {}
+
     /**
-     * The rewritten text of one tag's inside.
+     * The rewritten text of one tag's inside; adds the filters and tests it uses to {@code uses}.
      *
      * @param statement whether the tag is a {@code {% %}} statement (whose first word may be
      *                  {@code macro} or {@code call}, whose signatures keep their keyword defaults)
+     * @param line      the template line the inside starts on
      */
-    static String rewrite(String inside, boolean statement) {
+    static String rewrite(String inside, boolean statement, int line, List<Use> uses) {
         List<Tok> tokens = tokenize(inside);
-        int first = firstSignificant(tokens);
+        collectUses(tokens, line, uses);
+        int first = nextSignificant(tokens, 0);
         boolean signature = statement && first < tokens.size()
                 && (tokens.get(first).is("macro") || tokens.get(first).is("call"));
         StringBuilder out = new StringBuilder(inside.length() + 16);
@@ -60,6 +65,27 @@ final class ExpressionRewriter {
             out.append(t.text());
         }
         return out.toString();
+    }
+
+    private static void collectUses(List<Tok> tokens, int line, List<Use> uses) {
+        int[] lines = new int[tokens.size()]; // line each token starts on
+        for (int i = 0; i < tokens.size(); i++) {
+            lines[i] = line;
+            line += (int) tokens.get(i).text().chars().filter(c -> c == '\n').count();
+        }
+        for (int i = 0; i < tokens.size(); i++) {
+            Tok t = tokens.get(i);
+            boolean test = t.is("is");
+            if (test || t.is("|")) {
+                int name = nextSignificant(tokens, i + 1);
+                if (test && name < tokens.size() && tokens.get(name).is("not")) {
+                    name = nextSignificant(tokens, name + 1);
+                }
+                if (name < tokens.size() && tokens.get(name).kind() == Kind.NAME) {
+                    uses.add(new Use(test, tokens.get(name).text(), lines[name]));
+                }
+            }
+        }
     }
 
     /** Index just past the string literal opening at {@code start}. */
@@ -257,9 +283,9 @@ final class ExpressionRewriter {
             if (!out.isEmpty()) {
                 out.add(COMMA);
             }
-            int name = firstSignificant(argument);
-            int equals = name < argument.size() ? firstSignificant(argument.subList(name + 1, argument.size())) + name + 1 : name;
-            List<Tok> value = equals < argument.size() ? argument.subList(equals + 1, argument.size()) : List.of();
+            int name = nextSignificant(argument, 0);
+            int equals = nextSignificant(argument, name + 1);
+            List<Tok> value = argument.subList(Math.min(equals + 1, argument.size()), argument.size());
             if (equals < argument.size() && argument.get(name).kind() == Kind.NAME && argument.get(equals).is("=")
                     && value.stream().filter(x -> x.kind() != Kind.SPACE).count() > 1) {
                 out.addAll(argument.subList(0, equals + 1));
@@ -273,8 +299,8 @@ final class ExpressionRewriter {
         return out;
     }
 
-    private static int firstSignificant(List<Tok> tokens) {
-        int i = 0;
+    private static int nextSignificant(List<Tok> tokens, int from) {
+        int i = from;
         while (i < tokens.size() && tokens.get(i).kind() == Kind.SPACE) i++;
         return i;
     }

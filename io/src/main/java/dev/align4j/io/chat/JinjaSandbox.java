@@ -17,6 +17,7 @@ import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.interpret.errorcategory.BasicTemplateErrorCategory;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import jinjava.javax.el.ArrayELResolver;
@@ -87,6 +88,20 @@ final class JinjaSandbox {
             throw new IOException("chat templates cannot load other templates or files ('" + name + "')");
         });
         Builtins.register(jinjava.getGlobalContext());
+    }
+
+    /**
+     * Fails on a filter or test this environment lacks, as Jinja2 does when it compiles a template
+     * (Jinjava would render the expression as nothing).
+     */
+    void checkNames(List<ExpressionRewriter.Use> uses, Path origin) {
+        for (ExpressionRewriter.Use use : uses) {
+            Context context = jinjava.getGlobalContext();
+            if (use.test() ? context.getExpTest(use.name()) == null : context.getFilter(use.name()) == null) {
+                throw new ChatTemplateException(origin, use.line(), "chat template error",
+                        "No " + (use.test() ? "test" : "filter") + " named '" + use.name() + "'", null);
+            }
+        }
     }
 
     /**

@@ -1,5 +1,7 @@
 package dev.align4j.io.chat;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -10,7 +12,8 @@ import java.util.regex.Pattern;
  * and {@code {# #}}) strip all adjacent whitespace, {@code trim_blocks} drops the first newline
  * after a block or comment tag, {@code lstrip_blocks} drops the spaces before a block or comment
  * tag that starts a line, {@code +} disables both. Expression insides go through
- * {@link ExpressionRewriter}.
+ * {@link ExpressionRewriter}, which also lists the filters and tests used, for the check Jinja2
+ * makes when it compiles a template.
  *
  * <p>Not left to Jinjava, which loses a line number for every newline it trims (errors would
  * name the wrong line) and has no {@code +%}}: the output carries no whitespace-control marks and
@@ -29,14 +32,19 @@ final class JinjaSource {
     private static final Pattern RAW_START = Pattern.compile("\\s*raw\\s*");
     private static final Pattern RAW_END = Pattern.compile("\\{%([-+]?)\\s*endraw\\s*([-+]?)%}");
 
-    static String prepare(String template) {
+    /** The source for Jinjava, and the filters and tests it uses (Jinja2 checks those when compiling). */
+    record Prepared(String source, List<ExpressionRewriter.Use> uses) {}
+
+    static Prepared prepare(String template) {
         String source = template.replace("\r\n", "\n").replace('\r', '\n');
         if (source.endsWith("\n")) {
             source = source.substring(0, source.length() - 1);
         }
         StringBuilder out = new StringBuilder(source.length() + 64);
+        List<ExpressionRewriter.Use> uses = new ArrayList<>();
         boolean lineStarting = true;
         int pos = 0;
+        int line = 1; // of pos
         while (pos < source.length()) {
             int start = nextTag(source, pos);
             char kind = start < 0 ? 0 : source.charAt(start + 1); // '{' expression, '%' statement, '#' comment
@@ -51,6 +59,7 @@ final class JinjaSource {
             char end = close > insideStart ? markAt(source, close - 1) : 0;
             String inside = source.substring(insideStart, end == 0 ? close : close - 1);
             String text = source.substring(pos, start);
+            line += newlines(text);
             int keep = kept(text, open, kind != '{', lineStarting);
             out.append(text, 0, keep);
             keepLines(out, text.substring(keep));
@@ -73,15 +82,20 @@ final class JinjaSource {
                 end = mark(endRaw.group(2));
             } else {
                 // Spaces keep a leading or trailing - or + of the expression from reading as a mark.
-                out.append(kind == '{' ? "{{ " : "{% ").append(ExpressionRewriter.rewrite(inside, kind == '%'))
+                out.append(kind == '{' ? "{{ " : "{% ").append(ExpressionRewriter.rewrite(inside, kind == '%', line, uses))
                         .append(kind == '{' ? " }}" : " %}");
             }
             String suffix = trailing(source, after, end, kind != '{');
             keepLines(out, suffix);
+            line += newlines(source.substring(start, after + suffix.length()));
             pos = after + suffix.length();
             lineStarting = source.charAt(pos - 1) == '\n';
         }
-        return out.toString();
+        return new Prepared(out.toString(), List.copyOf(uses));
+    }
+
+    private static int newlines(String s) {
+        return (int) s.chars().filter(c -> c == '\n').count();
     }
 
     /** Index of the next "{{", "{%" or "{#" at or after {@code from}, or -1. */
@@ -142,9 +156,9 @@ final class JinjaSource {
 
     /** Stripped whitespace renders nothing, but its newlines stay (in a comment) for line numbers. */
     private static void keepLines(StringBuilder out, String stripped) {
-        String newlines = stripped.replaceAll("[^\n]", "");
-        if (!newlines.isEmpty()) {
-            out.append("{#").append(newlines).append("#}");
+        int n = newlines(stripped);
+        if (n > 0) {
+            out.append("{#").append("\n".repeat(n)).append("#}");
         }
     }
 

@@ -157,7 +157,7 @@ final class PyMethods extends ELResolver {
 
     private static int integer(String method, Object value) {
         if (value instanceof Number n && !(value instanceof Double) && !(value instanceof Float)) {
-            return (int) Math.clamp(n.longValue(), Integer.MIN_VALUE, Integer.MAX_VALUE);
+            return Math.clamp(n.longValue(), Integer.MIN_VALUE, Integer.MAX_VALUE);
         }
         throw new RenderError(method + "() argument must be int, not " + PyValues.typeName(value));
     }

@@ -21,25 +21,25 @@ class JinjaSourceTest {
 
     @Test
     void slicesBecomePySliceCallsOnTheWholePostfixExpression() {
-        assertEquals("{{  py_slice(x,none,none,-1)  }}", JinjaSource.prepare("{{ x[::-1] }}"));
-        assertEquals("{{  py_slice(py_slice(a.b(c),1,none,none),none,none,2)  }}", JinjaSource.prepare("{{ a.b(c)[1:][::2] }}"));
+        assertEquals("{{  py_slice(x,none,none,-1)  }}", JinjaSource.prepare("{{ x[::-1] }}").source());
+        assertEquals("{{  py_slice(py_slice(a.b(c),1,none,none),none,none,2)  }}", JinjaSource.prepare("{{ a.b(c)[1:][::2] }}").source());
         assertEquals("{{  py_slice([1,2],1,none,none) ~ py_slice((a),none,1,none)  }}",
-                JinjaSource.prepare("{{ [1,2][1:] ~ (a)[:1] }}"));
+                JinjaSource.prepare("{{ [1,2][1:] ~ (a)[:1] }}").source());
         // colons in strings, in dict literals and in non-slice subscripts stay
         assertEquals("{{  'a[1:2]' ~ d['k:v'] ~ e[{'a': 1}['a']]  }}",
-                JinjaSource.prepare("{{ 'a[1:2]' ~ d['k:v'] ~ e[{'a': 1}['a']] }}"));
+                JinjaSource.prepare("{{ 'a[1:2]' ~ d['k:v'] ~ e[{'a': 1}['a']] }}").source());
     }
 
     @Test
     void unaryNotTakesTheWholeComparisonAndKeywordValuesAreParenthesized() {
         assertEquals("{%  if not( x is defined )and not( (a or b) ) %}{%  endif  %}",
-                JinjaSource.prepare("{% if not x is defined and not (a or b) %}{% endif %}"));
-        assertEquals("{{  x is not none and a not in b  }}", JinjaSource.prepare("{{ x is not none and a not in b }}"));
+                JinjaSource.prepare("{% if not x is defined and not (a or b) %}{% endif %}").source());
+        assertEquals("{{  x is not none and a not in b  }}", JinjaSource.prepare("{{ x is not none and a not in b }}").source());
         assertEquals("{%  set ns = namespace(a=(b|length - 1), c=2)  %}",
-                JinjaSource.prepare("{% set ns = namespace(a=b|length - 1, c=2) %}"));
+                JinjaSource.prepare("{% set ns = namespace(a=b|length - 1, c=2) %}").source());
         // a macro signature keeps its defaults as written; calls inside the body are rewritten
         assertEquals("{%  macro m(a=1 + 2)  %}{{  f(x=(1 + 2))  }}{%  endmacro  %}",
-                JinjaSource.prepare("{% macro m(a=1 + 2) %}{{ f(x=1 + 2) }}{% endmacro %}"));
+                JinjaSource.prepare("{% macro m(a=1 + 2) %}{{ f(x=1 + 2) }}{% endmacro %}").source());
     }
 
     @Test
@@ -75,6 +75,18 @@ class JinjaSourceTest {
     void lineNumbersSurviveTrimming() {
         String template = "{% if true %}\n  {%- if true -%}\n\n  {% endif %}\n{# c #}\n{{ raise_exception('here') }}\n{% endif %}";
         assertEquals(6, assertThrows(ChatTemplateException.class, () -> render(template)).line());
+    }
+
+    @Test
+    void unknownFiltersAndTestsFailBeforeRendering() {
+        var e = assertThrows(ChatTemplateException.class, () -> ChatTemplate.of("a\n\n{{ x|trim|nofilter(1) }}",
+                Path.of("t.jinja"), Map.of(), ChatTemplate.Limits.DEFAULT));
+        assertEquals("t.jinja, line 3: chat template error: No filter named 'nofilter'", e.getMessage());
+        e = assertThrows(ChatTemplateException.class, () -> ChatTemplate.of("{% if x is not\n nosuchtest %}{% endif %}",
+                Path.of("t.jinja"), Map.of(), ChatTemplate.Limits.DEFAULT));
+        assertEquals("t.jinja, line 2: chat template error: No test named 'nosuchtest'", e.getMessage());
+        assertEquals(List.of(new ExpressionRewriter.Use(false, "tojson", 1), new ExpressionRewriter.Use(true, "none", 2)),
+                JinjaSource.prepare("{{ x|tojson }}\n{{ y is not none and '|' }}").uses());
     }
 
     @Test

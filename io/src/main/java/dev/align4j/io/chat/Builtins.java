@@ -30,7 +30,7 @@ import java.util.Map;
  *
  * <p>Based on transformers' {@code _compile_jinja_template} (utils/chat_template_utils.py):
  * {@code raise_exception(message)}, {@code strftime_now(format)} (local time, Python strftime
- * codes), the {@code tojson} filter ({@code json.dumps(x, ensure_ascii=False, indent=None,
+ * codes; both also defined as variables, as Jinja2 globals are), the {@code tojson} filter ({@code json.dumps(x, ensure_ascii=False, indent=None,
  * separators=None, sort_keys=False)}, same keyword names) and the {@code {% generation %}} block
  * (transformers' AssistantTracker, which renders its body); and on Jinja2's filters
  * ({@code trim(value, chars=None)}, {@code string}, {@code join(value, d='', attribute=None)},
@@ -45,6 +45,9 @@ final class Builtins {
     static void register(Context context) {
         context.registerFunction(function("raise_exception", "raiseException", Object.class));
         context.registerFunction(function("strftime_now", "strftimeNow", Object.class));
+        // Jinja2 globals are also variables: templates test "strftime_now is defined" (Llama 3.2).
+        context.put("raise_exception", new GlobalFunction("raise_exception"));
+        context.put("strftime_now", new GlobalFunction("strftime_now"));
         context.registerFunction(function("py_slice", "slice", Object.class, Object.class, Object.class, Object.class));
         context.registerFunction(function("range", "range", Object.class, Object[].class));
         context.registerFilter(filter("tojson", Builtins::toJson));
@@ -277,6 +280,14 @@ final class Builtins {
                 return body.apply(value, args, kwargs);
             }
         };
+    }
+
+    /** What a global function's name evaluates to: defined, truthy, printed as Python prints a function. */
+    record GlobalFunction(String name) {
+        @Override
+        public String toString() {
+            return "<function " + name + ">";
+        }
     }
 
     /** {@code {% generation %}...{% endgeneration %}}: renders its body (transformers marks assistant text with it). */

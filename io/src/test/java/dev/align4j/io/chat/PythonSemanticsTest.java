@@ -100,7 +100,9 @@ class PythonSemanticsTest {
             Arguments.of("{{ [1, none, true]|join('-') }}|{{ messages|join(attribute='role') }}|{{ 'abc'|list }}", "1-None-True|userassistant|['a', 'b', 'c']"),
             Arguments.of("{{ 1.0|string }}{{ true|string }}{{ [1]|string }}{{ [1, 2]|reverse|list }}{{ d|list }}", "1.0True[1][2, 1]['a', 'b']"),
             Arguments.of("{{ undefined_var|default('dflt') }}{{ 'x'|default('dflt') }}{{ ''|default('e', true) }}", "dfltxe"),
-            Arguments.of("{{ bos_token }}{% generation %}A{{ 'B' }}{% endgeneration %}C", "<s>ABC"));
+            Arguments.of("{{ bos_token }}{% generation %}A{{ 'B' }}{% endgeneration %}C", "<s>ABC"),
+            // globals are variables too (Llama 3.2 tests "strftime_now is defined")
+            Arguments.of("{{ strftime_now is defined }}{{ raise_exception is defined }}{% if strftime_now %}T{% endif %}", "TrueTrueT"));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -28,9 +28,12 @@ import java.util.Map;
  * {@link #tokenizeRendered}.
  *
  * <p>Known differences from Jinja2, from Jinjava: None and undefined are the same Java null, so
- * {@code x is defined} is false when x is None and {@code none|default(y)} gives y;
- * {@code and}/{@code or} give booleans (Python gives an operand, which matters only when printed);
- * {@code %} on negative numbers follows Java.
+ * {@code x is defined} is false when x is None, {@code none|default(y)} gives y, and printing
+ * None gives "" (None inside a printed list or dict is written {@code None}); {@code and} gives a
+ * boolean where Python gives an operand ({@code or} gives the operand), which matters only when
+ * printed; {@code %} on negative numbers follows Java; an attribute of an undefined value is
+ * undefined rather than an error; {@code loop.cycle} and Python methods other than those of
+ * {@link PyMethods} are refused with a message.
  */
 public final class ChatTemplate {
     /**

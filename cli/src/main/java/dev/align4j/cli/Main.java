@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "LLM post-training on the JVM: SFT, reward models, PPO, DPO, GRPO, LoRA, generation, evaluation.",
-        subcommands = {BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {RenderCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -20,7 +20,22 @@ public final class Main implements Runnable {
 
     /** The configured command line, for tests that run commands in-process. */
     public static CommandLine commandLine() {
-        return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+        return new CommandLine(new Main())
+                .setCaseInsensitiveEnumValuesAllowed(true)
+                .setExecutionExceptionHandler(Main::reportError);
+    }
+
+    /**
+     * Bad input (IllegalArgumentException: a file, line, field, tensor or shape is named in the
+     * message) and I/O failures print one clear line and exit 1; anything else is a bug and keeps
+     * its stack trace.
+     */
+    private static int reportError(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) throws Exception {
+        if (e instanceof IllegalArgumentException || e instanceof java.io.IOException || e instanceof java.io.UncheckedIOException) {
+            cmd.getErr().println("align4j " + cmd.getCommandName() + ": error: " + e.getMessage());
+            return 1;
+        }
+        throw e;
     }
 
     @Override

@@ -78,8 +78,8 @@ final class ArchitectureReader {
             headDim = d.headDim();
         } else {
             if (heads > 0 && hidden % heads != 0) {
-                throw new IllegalArgumentException(c.source() + ": hidden_size " + hidden + " is not a multiple of num_attention_heads "
-                        + heads + " and there is no head_dim; set head_dim");
+                throw new IllegalArgumentException(c.source() + ": hidden_size " + hidden + " is not a multiple of "
+                        + "num_attention_heads " + heads + " and there is no head_dim; set head_dim");
             }
             headDim = heads > 0 ? hidden / heads : 0; // num_attention_heads ≤ 0 is reported by LlamaConfig
         }

@@ -35,8 +35,8 @@ public sealed interface HfArchitecture {
         return switch (model) {
             case Gpt2Model m -> new Gpt2(m.config());
             case LlamaModel m -> new Llama(m.config());
-            default -> throw new IllegalArgumentException("no Hugging Face architecture for a " + model.getClass().getName()
-                    + "; align4j reads and writes " + Gpt2Model.class.getSimpleName() + " and " + LlamaModel.class.getSimpleName());
+            default -> throw new IllegalArgumentException("no Hugging Face architecture for a "
+                    + model.getClass().getName() + "; align4j reads and writes Gpt2Model and LlamaModel");
         };
     }
 

@@ -117,7 +117,8 @@ public final class HfModels {
             if (!expected.containsKey(name)) unexpected.add(stored);
         });
         if (!missing.isEmpty() || !unexpected.isEmpty()) {
-            throw new IllegalArgumentException(folder + ": the weights do not match " + CONFIG_FILE + " (" + arch.className() + "): "
+            throw new IllegalArgumentException(folder + ": the weights do not match " + CONFIG_FILE
+                    + " (" + arch.className() + "): "
                     + (missing.isEmpty() ? "" : "missing " + abbreviate(missing))
                     + (!missing.isEmpty() && !unexpected.isEmpty() ? "; " : "")
                     + (unexpected.isEmpty() ? "" : "unexpected " + abbreviate(unexpected))
@@ -127,7 +128,8 @@ public final class HfModels {
             String stored = names.get(name);
             long[] actual = source.info(stored).shape();
             if (!Arrays.equals(actual, Arrays.stream(shape).asLongStream().toArray())) {
-                throw new IllegalArgumentException(folder + ": tensor " + name + (stored.equals(name) ? "" : " (stored as " + stored + ")")
+                throw new IllegalArgumentException(folder + ": tensor " + name
+                        + (stored.equals(name) ? "" : " (stored as " + stored + ")")
                         + " has shape " + Arrays.toString(actual) + " in the checkpoint but " + CONFIG_FILE + " needs "
                         + Arrays.toString(shape) + ". Is config.json from another model?");
             }

@@ -21,8 +21,9 @@ import java.util.List;
  * {@link IllegalArgumentException} naming the file, the field and the value found, e.g.
  * {@code config.json: field hidden_size must be an integer, got "abc"}. The whole tree is kept, so a
  * config is written back with every field it had, plus the changes made with {@link #with} and
- * {@link #without}. What it is not: an architecture config (those records come later and are built
- * from this), nor a validator of value ranges.
+ * {@link #without}. Nested objects ({@code rope_scaling}) are read with {@link #getObject}, whose errors
+ * name the field by its path. What it is not: an architecture config ({@link HfArchitecture#fromConfig}
+ * builds those from this), nor a validator of value ranges.
  *
  * <p>Based on: transformers' {@code PretrainedConfig}, which writes {@code config.json} as
  * {@code json.dumps(config, indent=2, sort_keys=True) + "\n"} ({@link #toJsonString()}, via {@link HfJson}).
@@ -32,10 +33,12 @@ public final class HfConfig {
 
     private final String source;
     private final ObjectNode root;
+    private final String path; // "" at the top; "rope_scaling." inside that object, as errors name fields
 
-    private HfConfig(String source, ObjectNode root) {
+    private HfConfig(String source, ObjectNode root, String path) {
         this.source = source;
         this.root = root;
+        this.path = path;
     }
 
     /** Reads {@code file}; errors name it. */
@@ -54,7 +57,7 @@ public final class HfConfig {
         if (root == null || !root.isObject()) {
             throw new IllegalArgumentException(source + ": a config must be a JSON object, got " + show(root));
         }
-        return new HfConfig(source, (ObjectNode) root);
+        return new HfConfig(source, (ObjectNode) root, "");
     }
 
     /** What this config was read from, as errors name it. */
@@ -71,6 +74,27 @@ public final class HfConfig {
     public boolean has(String field) {
         JsonNode v = root.get(field);
         return v != null && !v.isNull();
+    }
+
+    /** Whether {@code field} is present, even as {@code null} (transformers tells the two apart for a few fields). */
+    public boolean contains(String field) {
+        return root.has(field);
+    }
+
+    /** Whether the object has no fields ({@code {}}). */
+    public boolean isEmpty() {
+        return root.isEmpty();
+    }
+
+    /**
+     * A nested object such as {@code rope_scaling}, with the same typed getters; its errors name the field
+     * by its path ({@code rope_scaling.factor}). Null when the field is missing or null.
+     */
+    public HfConfig getObject(String field) {
+        if (!has(field)) return null;
+        JsonNode v = root.get(field);
+        if (!v.isObject()) throw wrongType(field, "an object", v);
+        return new HfConfig(source, (ObjectNode) v, path + field + ".");
     }
 
     /** The required {@code model_type} ({@code "llama"}, {@code "qwen2"}, {@code "gpt2"}, …). */
@@ -136,14 +160,14 @@ public final class HfConfig {
     public HfConfig with(String field, Object value) {
         ObjectNode copy = root.deepCopy();
         copy.set(field, JSON.valueToTree(value));
-        return new HfConfig(source, copy);
+        return new HfConfig(source, copy, path);
     }
 
     /** A copy without {@code field}. */
     public HfConfig without(String field) {
         ObjectNode copy = root.deepCopy();
         copy.remove(field);
-        return new HfConfig(source, copy);
+        return new HfConfig(source, copy, path);
     }
 
     /** The config as transformers writes it: sorted keys, two-space indent, a final newline. */
@@ -158,7 +182,7 @@ public final class HfConfig {
 
     private JsonNode required(String field) {
         JsonNode v = root.get(field);
-        if (v == null) throw new IllegalArgumentException(source + ": missing required field " + field);
+        if (v == null) throw new IllegalArgumentException(source + ": missing required field " + path + field);
         return v;
     }
 
@@ -188,7 +212,7 @@ public final class HfConfig {
     }
 
     private IllegalArgumentException wrongType(String field, String expected, JsonNode got) {
-        return new IllegalArgumentException(source + ": field " + field + " must be " + expected + ", got " + show(got));
+        return new IllegalArgumentException(source + ": field " + path + field + " must be " + expected + ", got " + show(got));
     }
 
     private static String show(JsonNode v) {

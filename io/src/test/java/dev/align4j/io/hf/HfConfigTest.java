@@ -73,6 +73,25 @@ class HfConfigTest {
     }
 
     @Test
+    void nestedObjectsHaveTheSameGettersAndErrorsNameTheirPath() {
+        HfConfig c = HfConfig.parse("{\"rope_scaling\": {\"factor\": 8.0, \"low\": {\"x\": \"y\"}}, \"rope_parameters\": {},"
+                + " \"sliding_window\": null, \"head_dim\": 64}", "config.json");
+        HfConfig rope = c.getObject("rope_scaling");
+        assertEquals(8.0, rope.getDouble("factor"));
+        assertFalse(rope.isEmpty());
+        assertTrue(c.getObject("rope_parameters").isEmpty());
+        assertEquals(null, c.getObject("sliding_window"), "null → no object");
+        assertEquals(null, c.getObject("missing"));
+        assertTrue(c.contains("sliding_window") && !c.has("sliding_window") && !c.contains("missing"), "present as null");
+        assertEquals("config.json: field rope_scaling.low.x must be an integer, got \"y\"",
+                assertThrows(IllegalArgumentException.class, () -> rope.getObject("low").getInt("x")).getMessage());
+        assertEquals("config.json: missing required field rope_scaling.type",
+                assertThrows(IllegalArgumentException.class, () -> rope.getString("type")).getMessage());
+        assertEquals("config.json: field head_dim must be an object, got 64",
+                assertThrows(IllegalArgumentException.class, () -> c.getObject("head_dim")).getMessage());
+    }
+
+    @Test
     void writesBackEveryFieldPlusChangesAsTransformersFormatsIt() throws IOException {
         HfConfig c = HfConfig.parse("{\"vocab_size\": 512, \"model_type\": \"llama\", \"rms_norm_eps\": 1e-05,"
                 + " \"rope_scaling\": null, \"unknown_field\": {\"b\": 1, \"a\": [true]}}", "config.json");

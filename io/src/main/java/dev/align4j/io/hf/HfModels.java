@@ -1,0 +1,142 @@
+package dev.align4j.io.hf;
+
+import dev.align4j.io.safetensors.SafetensorsSource;
+import dev.align4j.io.safetensors.SafetensorsWriter;
+import dev.align4j.models.CausalLM;
+import dev.align4j.tensor.Tensor;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Loads and saves causal language models as Hugging Face model folders: {@code config.json} plus
+ * {@code model.safetensors} (or shards and {@code model.safetensors.index.json}).
+ *
+ * <p>What it is: {@link #load} reads the config ({@link HfArchitecture#fromConfig}), opens the weights
+ * ({@link SafetensorsSource#openFolder}), maps the stored names through the one table of layout fixes
+ * ({@link CheckpointNames}), checks every name and shape against the config before reading any data
+ * (errors name the folder, the tensor and both shapes), and widens F32, BF16 and F16 tensors to float32.
+ * {@link #save} writes what transformers' {@code save_pretrained} writes for the same model: the tensor
+ * names of the causal-LM class ({@code transformer.}-prefixed for {@code GPT2LMHeadModel},
+ * {@code model.}-prefixed for the Llama family, {@code lm_head.weight} only when untied), F32 or BF16,
+ * metadata {@code {"format": "pt"}}, sharded above {@link SaveOptions#maxShardBytes()}, and a config.json
+ * ({@link ArchitectureWriter}) that keeps the other fields of the config the model was loaded with.
+ *
+ * <p>What it is not: a keeper of BF16 weights in BF16 (parameters are float32 tensors), a reader of
+ * {@code pytorch_model.bin} (pickle), or a downloader. A save is atomic per file (each is written under a
+ * temporary name and renamed) and checks everything it can before writing anything, so a failed save
+ * leaves no half-written file; it is not a transaction over the folder: weights are written first, then
+ * config.json, then the tokenizer files.
+ */
+public final class HfModels {
+    private HfModels() {}
+
+    /**
+     * Files copied by {@link #save} from {@link SaveOptions#tokenizerSource()} when present: what a
+     * tokenizer's {@code save_pretrained} writes (fast and slow tokenizers, chat templates) and
+     * {@code generation_config.json}.
+     */
+    public static final List<String> TOKENIZER_FILES = List.of("tokenizer.json", "tokenizer_config.json",
+            "special_tokens_map.json", "added_tokens.json", "chat_template.jinja", "chat_template.json", "tokenizer.model",
+            "vocab.json", "merges.txt", "generation_config.json");
+
+    /** The config file of a model folder. */
+    public static final String CONFIG_FILE = "config.json";
+
+    /** Loads the model of a Hugging Face folder. */
+    public static LoadedModel load(Path folder) throws IOException {
+        Path configFile = folder.resolve(CONFIG_FILE);
+        if (!Files.isRegularFile(configFile)) {
+            throw new IllegalArgumentException(folder.toAbsolutePath() + ": no " + CONFIG_FILE + "; expected a Hugging Face "
+                    + "model folder (config.json with model.safetensors or model.safetensors.index.json)");
+        }
+        HfConfig config = HfConfig.read(configFile);
+        HfArchitecture arch = HfArchitecture.fromConfig(config);
+        try (SafetensorsSource source = SafetensorsSource.openFolder(folder)) {
+            CheckpointNames.Mapping mapping = CheckpointNames.map(arch, source.names(), folder.toString());
+            requireWeights(folder, arch, mapping.names(), source);
+            Map<String, Tensor> weights = new LinkedHashMap<>();
+            mapping.names().forEach((name, stored) -> weights.put(name, source.readTensor(stored)));
+            return new LoadedModel(arch.newModel(weights), config, folder, mapping.ignored());
+        }
+    }
+
+    /** Saves a loaded model, keeping the other fields of its config.json unless {@code options} names another. */
+    public static void save(LoadedModel loaded, Path folder, SaveOptions options) throws IOException {
+        save(loaded.model(), folder, options.baseConfig() == null ? options.withBaseConfig(loaded.config()) : options);
+    }
+
+    /** Saves {@code model} into {@code folder} (created if needed) as transformers' {@code save_pretrained} would. */
+    public static void save(CausalLM model, Path folder, SaveOptions options) throws IOException {
+        HfArchitecture arch = HfArchitecture.of(model);
+        String config = HfJson.dumps(ArchitectureWriter.write(arch, options.baseConfig(), options.dtype())) + "\n";
+        List<Path> tokenizerFiles = tokenizerFiles(options.tokenizerSource(), folder);
+        Files.createDirectories(folder);
+        SafetensorsWriter.writeSharded(folder, SafetensorsWriter.entries(model.parameters(), options.dtype()),
+                options.maxShardBytes());
+        AtomicFiles.writeString(folder.resolve(CONFIG_FILE), config);
+        for (Path file : tokenizerFiles) {
+            byte[] bytes = Files.readAllBytes(file);
+            AtomicFiles.write(folder.resolve(file.getFileName().toString()), channel -> {
+                ByteBuffer buf = ByteBuffer.wrap(bytes);
+                while (buf.hasRemaining()) channel.write(buf);
+            });
+        }
+    }
+
+    /** The tokenizer files to copy: none without a source or when it is the target folder itself. */
+    private static List<Path> tokenizerFiles(Path source, Path target) throws IOException {
+        if (source == null) return List.of();
+        if (!Files.isDirectory(source)) {
+            throw new IllegalArgumentException("HfModels.save: tokenizer source " + source.toAbsolutePath() + " is not a folder");
+        }
+        List<Path> files = new ArrayList<>();
+        for (String name : TOKENIZER_FILES) {
+            if (Files.isRegularFile(source.resolve(name))) files.add(source.resolve(name));
+        }
+        if (files.isEmpty()) {
+            throw new IllegalArgumentException("HfModels.save: no tokenizer files in " + source.toAbsolutePath()
+                    + " (looked for " + TOKENIZER_FILES + ")");
+        }
+        return Files.isDirectory(target) && Files.isSameFile(source, target) ? List.of() : files;
+    }
+
+    /** Every expected name present, nothing else, every shape as the config says: checked on the headers. */
+    private static void requireWeights(Path folder, HfArchitecture arch, Map<String, String> names, SafetensorsSource source) {
+        Map<String, int[]> expected = arch.parameterShapes();
+        List<String> missing = new ArrayList<>(), unexpected = new ArrayList<>();
+        for (String name : expected.keySet()) if (!names.containsKey(name)) missing.add(name);
+        names.forEach((name, stored) -> {
+            if (!expected.containsKey(name)) unexpected.add(stored);
+        });
+        if (!missing.isEmpty() || !unexpected.isEmpty()) {
+            throw new IllegalArgumentException(folder + ": the weights do not match " + CONFIG_FILE
+                    + " (" + arch.className() + "): "
+                    + (missing.isEmpty() ? "" : "missing " + abbreviate(missing))
+                    + (!missing.isEmpty() && !unexpected.isEmpty() ? "; " : "")
+                    + (unexpected.isEmpty() ? "" : "unexpected " + abbreviate(unexpected))
+                    + ". Is config.json from another model, or the checkpoint incomplete?");
+        }
+        expected.forEach((name, shape) -> {
+            String stored = names.get(name);
+            long[] actual = source.info(stored).shape();
+            if (!Arrays.equals(actual, Arrays.stream(shape).asLongStream().toArray())) {
+                throw new IllegalArgumentException(folder + ": tensor " + name
+                        + (stored.equals(name) ? "" : " (stored as " + stored + ")")
+                        + " has shape " + Arrays.toString(actual) + " in the checkpoint but " + CONFIG_FILE + " needs "
+                        + Arrays.toString(shape) + ". Is config.json from another model?");
+            }
+        });
+    }
+
+    private static String abbreviate(List<String> names) {
+        return names.size() <= 6 ? names.toString() : names.subList(0, 6) + " and " + (names.size() - 6) + " more";
+    }
+}

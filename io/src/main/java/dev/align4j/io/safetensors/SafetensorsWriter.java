@@ -6,6 +6,8 @@ import dev.align4j.io.hf.AtomicFiles;
 import dev.align4j.io.hf.HfJson;
 import dev.align4j.tensor.Tensor;
 
+import dev.align4j.io.JsonText;
+
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -226,24 +228,7 @@ public final class SafetensorsWriter {
             throw new IllegalArgumentException("SafetensorsWriter: name or metadata \"" + s
                     + "\" is not valid Unicode (unpaired surrogate)");
         }
-        sb.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                case '\b' -> sb.append("\\b");
-                case '\f' -> sb.append("\\f");
-                default -> {
-                    if (c < 0x20) sb.append(String.format("\\u%04x", (int) c));
-                    else sb.append(c);
-                }
-            }
-        }
-        sb.append('"');
+        JsonText.quote(sb, s, false);
     }
 
     /** Deletes shards of an earlier save, the index and the single file, except the names in {@code keep}. */

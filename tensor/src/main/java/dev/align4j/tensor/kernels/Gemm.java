@@ -128,14 +128,14 @@ public final class Gemm {
 
         /** Packs panels {@code [s, e)} (A's row panels, then B's column panels) of columns {@code [k0, k0 + kk)}. */
         void pack(int s, int e, int k0, int kk) {
-            int bBase = mPanels * MR * kk;
-            for (int q = s; q < e; q++) {
-                if (q < mPanels) {
-                    GemmPacking.packA(transA, a, aOff, lda, m, q * MR, k0, kk, packed, q * MR * kk);
-                } else {
-                    int r = q - mPanels;
-                    GemmPacking.packB(transB, b, bOff, ldb, n, r * NR, k0, kk, packed, bBase + r * NR * kk);
-                }
+            if (s < mPanels) {
+                int upTo = Math.min(e, mPanels);
+                GemmPacking.packA(transA, a, aOff, lda, m, s * MR, upTo - s, k0, kk, packed, s * MR * kk);
+            }
+            if (e > mPanels) {
+                int from = Math.max(s, mPanels) - mPanels;
+                GemmPacking.packB(transB, b, bOff, ldb, n, from * NR, e - mPanels - from, k0, kk,
+                        packed, mPanels * MR * kk + from * NR * kk);
             }
         }
 

@@ -6,6 +6,8 @@ import static dev.align4j.tensor.kernels.GemmMicroKernel.S;
 import static dev.align4j.tensor.kernels.GemmMicroKernel.V;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Packing of the operands of {@link Gemm} into the contiguous micro-panels that
@@ -14,66 +16,97 @@ import jdk.incubator.vector.FloatVector;
  * <p>A row panel of {@code op(A)} ({@code MR} rows, {@code kk} columns) is stored as {@code kk}
  * groups of {@code MR} floats, {@code dst[p·MR + i] = op(A)[i0 + i, p0 + p]}; a column panel of
  * {@code op(B)} ({@code kk} rows, {@code NR} columns) as {@code kk} rows of {@code NR} floats,
- * {@code dst[p·NR + j] = op(B)[p0 + p, j0 + j]}. Rows or columns past the edge of the matrix are
+ * {@code dst[p·NR + j] = op(B)[p0 + p, j0 + j]}. Consecutive panels follow each other,
+ * {@code kk·MR} (or {@code kk·NR}) floats apart. Rows or columns past the edge of the matrix are
  * zeros, so the kernel always runs a whole tile. The transposes are resolved here, by reading the
  * source in its own layout: the kernel sees the same panels for all four combinations.
+ *
+ * <p>The source is read along its rows: when those run across the panels, a run of panels is
+ * filled in one pass, so each source row is read in one long stretch (few pages, few TLB misses);
+ * when they run down a panel, the panel is filled in slices of {@code SLICE} rows that stay in L1.
  *
  * <p>Deliberately not here: bounds checks (the caller checks the whole operand once).
  */
 final class GemmPacking {
     private GemmPacking() {}
 
+    /** Panel rows written per pass when the source is read down a panel (16 KiB of a B panel). */
+    static final int SLICE = 128;
+    /** A vector of one panel row of A ({@code MR} floats: 256 bits), copied in one move. */
+    private static final VectorSpecies<Float> MR_LANES = VectorSpecies.of(float.class, VectorShape.forBitSize(MR * Float.SIZE));
+
     /**
-     * Packs rows {@code [i0, i0 + MR)} (cut at {@code m}) and columns {@code [p0, p0 + kk)} of
-     * {@code op(A)}, where {@code op(A)[i, p]} is {@code a[aOff + i·lda + p]}, or
-     * {@code a[aOff + p·lda + i]} when {@code transA}, into {@code dst[d, d + kk·MR)}.
+     * Packs rows {@code [i0, i0 + panels·MR)} (cut at {@code m}, {@code i0} a multiple of
+     * {@code MR}) and columns {@code [p0, p0 + kk)} of {@code op(A)}, where {@code op(A)[i, p]} is
+     * {@code a[aOff + i·lda + p]}, or {@code a[aOff + p·lda + i]} when {@code transA}, into
+     * {@code panels} panels from {@code dst[d]}.
      */
-    static void packA(boolean transA, float[] a, int aOff, int lda, int m, int i0, int p0, int kk,
+    static void packA(boolean transA, float[] a, int aOff, int lda, int m, int i0, int panels, int p0, int kk,
                       float[] dst, int d) {
-        int h = Math.min(MR, m - i0);
-        if (transA) { // each p: MR consecutive floats of one source row
+        if (transA) { // a source row holds row p of every panel
             for (int p = 0; p < kk; p++) {
-                int src = aOff + (p0 + p) * lda + i0, o = d + p * MR;
-                for (int i = 0; i < h; i++) dst[o + i] = a[src + i];
-                for (int i = h; i < MR; i++) dst[o + i] = 0f;
+                int src = aOff + (p0 + p) * lda;
+                for (int r = 0; r < panels; r++) {
+                    int i = i0 + r * MR, h = Math.min(MR, m - i), o = d + r * MR * kk + p * MR;
+                    if (h == MR) {
+                        FloatVector.fromArray(MR_LANES, a, src + i).intoArray(dst, o);
+                    } else {
+                        for (int x = 0; x < h; x++) dst[o + x] = a[src + i + x];
+                        for (int x = h; x < MR; x++) dst[o + x] = 0f;
+                    }
+                }
             }
-        } else {      // each row: kk consecutive floats, spread MR apart
-            for (int i = 0; i < h; i++) {
-                int src = aOff + (i0 + i) * lda + p0;
-                for (int p = 0; p < kk; p++) dst[d + p * MR + i] = a[src + p];
-            }
-            for (int i = h; i < MR; i++) {
-                for (int p = 0; p < kk; p++) dst[d + p * MR + i] = 0f;
+            return;
+        }
+        for (int r = 0; r < panels; r++) { // a source row runs down one panel
+            int i = i0 + r * MR, h = Math.min(MR, m - i), o = d + r * MR * kk;
+            for (int q0 = 0; q0 < kk; q0 += SLICE) {
+                int q1 = Math.min(kk, q0 + SLICE);
+                for (int x = 0; x < h; x++) {
+                    int src = aOff + (i + x) * lda + p0;
+                    for (int p = q0; p < q1; p++) dst[o + p * MR + x] = a[src + p];
+                }
+                for (int x = h; x < MR; x++) {
+                    for (int p = q0; p < q1; p++) dst[o + p * MR + x] = 0f;
+                }
             }
         }
     }
 
     /**
-     * Packs rows {@code [p0, p0 + kk)} and columns {@code [j0, j0 + NR)} (cut at {@code n}) of
-     * {@code op(B)}, where {@code op(B)[p, j]} is {@code b[bOff + p·ldb + j]}, or
-     * {@code b[bOff + j·ldb + p]} when {@code transB}, into {@code dst[d, d + kk·NR)}.
+     * Packs rows {@code [p0, p0 + kk)} and columns {@code [j0, j0 + panels·NR)} (cut at {@code n},
+     * {@code j0} a multiple of {@code NR}) of {@code op(B)}, where {@code op(B)[p, j]} is
+     * {@code b[bOff + p·ldb + j]}, or {@code b[bOff + j·ldb + p]} when {@code transB}, into
+     * {@code panels} panels from {@code dst[d]}.
      */
-    static void packB(boolean transB, float[] b, int bOff, int ldb, int n, int j0, int p0, int kk,
+    static void packB(boolean transB, float[] b, int bOff, int ldb, int n, int j0, int panels, int p0, int kk,
                       float[] dst, int d) {
-        int w = Math.min(NR, n - j0);
-        if (transB) { // each column j: kk consecutive floats, spread NR apart
-            for (int j = 0; j < w; j++) {
-                int src = bOff + (j0 + j) * ldb + p0;
-                for (int p = 0; p < kk; p++) dst[d + p * NR + j] = b[src + p];
-            }
-            for (int j = w; j < NR; j++) {
-                for (int p = 0; p < kk; p++) dst[d + p * NR + j] = 0f;
-            }
-        } else if (w == NR) { // each p: one row of NR consecutive floats
+        if (!transB) { // a source row holds row p of every panel
             for (int p = 0; p < kk; p++) {
-                int src = bOff + (p0 + p) * ldb + j0, o = d + p * NR;
-                for (int j = 0; j < NR; j += V) FloatVector.fromArray(S, b, src + j).intoArray(dst, o + j);
+                int src = bOff + (p0 + p) * ldb;
+                for (int r = 0; r < panels; r++) {
+                    int j = j0 + r * NR, w = Math.min(NR, n - j), o = d + r * NR * kk + p * NR;
+                    if (w == NR) {
+                        for (int x = 0; x < NR; x += V) FloatVector.fromArray(S, b, src + j + x).intoArray(dst, o + x);
+                    } else {
+                        for (int x = 0; x < w; x++) dst[o + x] = b[src + j + x];
+                        for (int x = w; x < NR; x++) dst[o + x] = 0f;
+                    }
+                }
             }
-        } else {
-            for (int p = 0; p < kk; p++) {
-                int src = bOff + (p0 + p) * ldb + j0, o = d + p * NR;
-                for (int j = 0; j < w; j++) dst[o + j] = b[src + j];
-                for (int j = w; j < NR; j++) dst[o + j] = 0f;
+            return;
+        }
+        for (int r = 0; r < panels; r++) { // a source row runs down one panel
+            int j = j0 + r * NR, w = Math.min(NR, n - j), o = d + r * NR * kk;
+            for (int q0 = 0; q0 < kk; q0 += SLICE) {
+                int q1 = Math.min(kk, q0 + SLICE);
+                for (int x = 0; x < w; x++) {
+                    int src = bOff + (j + x) * ldb + p0;
+                    for (int p = q0; p < q1; p++) dst[o + p * NR + x] = b[src + p];
+                }
+                for (int x = w; x < NR; x++) {
+                    for (int p = q0; p < q1; p++) dst[o + p * NR + x] = 0f;
+                }
             }
         }
     }

@@ -6,10 +6,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -26,9 +24,11 @@ import picocli.CommandLine.Option;
  * <p>The shapes are those of a GPT-2-small-sized layer over 512 tokens (768 ↔ 3072), forward
  * {@code X·W} and the two backward products {@code dX = dY·Wᵀ} and {@code dW = Xᵀ·dY}, plus 1024³.
  * The OpenBLAS script only does {@code A·B}; a transposed product is compared with the
- * {@code A·B} rate of the same (M, K, N). Each side reports the median of its timed runs after
- * warm-up; the last line is {@code ratio_vs_openblas X}, the geometric mean over the shapes of
- * align4j's rate over OpenBLAS's. Without python3 or numpy the reference side is skipped, said so.
+ * {@code A·B} rate of the same (M, K, N). Each shape is timed by align4j and then at once by the
+ * script, so both see the same load on a shared machine; each side reports the median of its timed
+ * runs after warm-up. The last line is {@code ratio_vs_openblas X}, the geometric mean over the
+ * shapes of align4j's rate over OpenBLAS's. Without python3 or numpy the reference side is
+ * skipped, and the last line says so instead.
  *
  * <p>Not a JMH harness: the JIT is warmed by running each shape until it has run for half a
  * second, which is enough for the kernel to reach its C2 code; the machines are shared, so only
@@ -69,52 +69,35 @@ public final class GemmBench implements Callable<Integer> {
     @Override
     public Integer call() {
         if (repeats < 1) throw new IllegalArgumentException("--repeats must be at least 1, got " + repeats);
-        System.out.printf("align4j sgemm: %d threads, median of %d runs after warm-up%n", Parallel.threads(), repeats);
-        System.out.printf("%-22s %5s %5s %5s  %8s%n", "shape", "M", "K", "N", "GFLOP/s");
-        double[] ours = new double[SHAPES.size()];
+        Path script = openblasScript != null ? openblasScript : defaultScript();
+        String skipped = script == null ? "no ../shared beside the repository; pass --openblas-script PATH"
+                : !Files.isRegularFile(script) ? "no script at " + script + "; pass --openblas-script PATH" : null;
+        System.out.printf("align4j sgemm (%d threads) vs OpenBLAS (numpy: python3 %s), median of %d runs after warm-up,%n",
+                Parallel.threads(), script, repeats);
+        System.out.println("each shape measured by align4j then at once by OpenBLAS; OpenBLAS only does A·B, so a");
+        System.out.println("transposed product is compared with OpenBLAS's A·B of the same M, K, N.");
+        System.out.printf("%-22s %5s %5s %5s  %8s %8s %6s%n", "shape", "M", "K", "N", "align4j", "OpenBLAS", "ratio");
+        double[] ours = new double[SHAPES.size()], ratios = new double[SHAPES.size()];
         for (int s = 0; s < SHAPES.size(); s++) {
             Shape sh = SHAPES.get(s);
             ours[s] = measure(sh, repeats);
-            System.out.printf("%-22s %5d %5d %5d  %8.1f%n", sh.label(), sh.m(), sh.k(), sh.n(), ours[s]);
+            System.out.printf("%-22s %5d %5d %5d  %8.1f", sh.label(), sh.m(), sh.k(), sh.n(), ours[s]);
+            if (skipped == null) {
+                try {
+                    double ref = openBlasRate(script, sh.mkn());
+                    ratios[s] = ours[s] / ref;
+                    System.out.printf(" %8.1f %6.2f", ref, ratios[s]);
+                } catch (IOException e) {
+                    skipped = e.getMessage();
+                }
+            }
+            System.out.println();
         }
         System.out.printf("%-22s %17s  %8.1f%n", "geomean", "", geomean(ours));
-
-        Path script = openblasScript != null ? openblasScript : defaultScript();
-        LinkedHashSet<String> plain = new LinkedHashSet<>();
-        for (Shape sh : SHAPES) plain.add(sh.mkn());
-        String skipped = null;
-        Map<String, Double> reference = Map.of();
-        if (script == null || !Files.isRegularFile(script)) {
-            skipped = "OpenBLAS script not found" + (script != null ? " at " + script : " (no ../shared beside the repository)")
-                    + "; pass --openblas-script PATH";
-        } else {
-            System.out.println();
-            System.out.println("OpenBLAS (numpy) reference: python3 " + script + " " + String.join(" ", plain));
-            try {
-                reference = runOpenBlas(script, List.copyOf(plain));
-            } catch (IOException e) {
-                skipped = e.getMessage();
-            }
-        }
         if (skipped != null) {
-            System.out.println();
             System.out.println("OpenBLAS side skipped: " + skipped);
             System.out.println("no ratio_vs_openblas: the OpenBLAS reference did not run");
             return 0;
-        }
-        System.out.println("(transposed products are compared with OpenBLAS's A·B of the same M, K, N)");
-        System.out.printf("%-22s %8s %8s %6s%n", "shape", "align4j", "OpenBLAS", "ratio");
-        double[] ratios = new double[SHAPES.size()];
-        for (int s = 0; s < SHAPES.size(); s++) {
-            Shape sh = SHAPES.get(s);
-            Double ref = reference.get(sh.mkn());
-            if (ref == null) {
-                System.out.println("the OpenBLAS script printed no rate for " + sh.mkn());
-                System.out.println("no ratio_vs_openblas: incomplete OpenBLAS output");
-                return 1;
-            }
-            ratios[s] = ours[s] / ref;
-            System.out.printf("%-22s %8.1f %8.1f %6.2f%n", sh.label(), ours[s], ref, ratios[s]);
         }
         System.out.printf("ratio_vs_openblas %.3f%n", geomean(ratios));
         return 0;
@@ -156,13 +139,11 @@ public final class GemmBench implements Callable<Integer> {
         return null;
     }
 
-    /** Runs the script on the shapes and returns its rate per "M,K,N"; IOException says why it could not. */
-    static Map<String, Double> runOpenBlas(Path script, List<String> shapes) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of("python3", script.toString()));
-        cmd.addAll(shapes);
+    /** Runs the script on one "M,K,N" and returns its GFLOP/s; IOException says why it could not. */
+    static double openBlasRate(Path script, String mkn) throws IOException {
         Process proc;
         try {
-            proc = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            proc = new ProcessBuilder("python3", script.toString(), mkn).redirectErrorStream(true).start();
         } catch (IOException e) {
             throw new IOException("python3 could not be started (" + e.getMessage() + "); install python3 with numpy");
         }
@@ -174,13 +155,13 @@ public final class GemmBench implements Callable<Integer> {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while waiting for the OpenBLAS script");
         }
-        System.out.print(out);
         if (exit != 0) {
-            throw new IOException(out.contains("No module named 'numpy'")
-                    ? "python3 has no numpy (pip install numpy)"
-                    : "the OpenBLAS script exited with status " + exit);
+            throw new IOException(out.contains("No module named 'numpy'") ? "python3 has no numpy (pip install numpy)"
+                    : "the OpenBLAS script exited with status " + exit + ":\n" + out.strip());
         }
-        return parseOpenBlas(out);
+        Double rate = parseOpenBlas(out).get(mkn);
+        if (rate == null) throw new IOException("the OpenBLAS script printed no rate for " + mkn + ":\n" + out.strip());
+        return rate;
     }
 
     private static final Pattern RATE_LINE = Pattern.compile("^\\s*(\\d+)\\s+(\\d+)\\s+(\\d+)\\s+([0-9.]+)\\s*$");

@@ -37,8 +37,8 @@ public final class Gemm {
 
     /** Depth of a block: a B micro-panel of {@code KC × NR} floats (32 KiB) fits in L1 (48 KiB). */
     static final int KC = 256;
-    /** Rows of a task at most; its A block {@code MC × KC} (128 KiB) sits in L2. */
-    static final int MC = 128;
+    /** Rows of a task at most (ten row panels); its A block {@code MC × KC} (120 KiB) sits in L2. */
+    static final int MC = 10 * MR;
     /** Columns of a task at most. */
     static final int NC = 256;
     /** Floats of packed A and B held at once (64 MiB); larger problems pack {@code k} in chunks. */
@@ -103,20 +103,25 @@ public final class Gemm {
 
         boolean par = parallel && 2L * m * n * k >= PARALLEL_FLOPS;
         int threads = par ? Parallel.threads() : 1;
-        int mc = Math.min(MC, mPanels * MR), nc = Math.min(NC, nPanels * NR);
-        while (tasks(m, n, mc, nc) < 4L * threads && (mc > MR || nc > NR)) { // a few tasks per thread
-            if (nc >= mc && nc > NR) nc = halve(nc, NR);
-            else mc = halve(mc, MR);
+        // the task grid: tiles of at most MC × NC, more of them until each thread has a few,
+        // cutting the longer side; then panels spread evenly over the tasks of each side
+        int rowTasks = ceilDiv(mPanels * MR, MC), colTasks = ceilDiv(nPanels * NR, NC);
+        while ((long) rowTasks * colTasks < 4L * threads && (rowTasks < mPanels || colTasks < nPanels)) {
+            boolean cutCols = colTasks < nPanels
+                    && (rowTasks == mPanels || ceilDiv(nPanels, colTasks) * NR >= ceilDiv(mPanels, rowTasks) * MR);
+            if (cutCols) colTasks++;
+            else rowTasks++;
         }
+        int mc = ceilDiv(mPanels, rowTasks) * MR, nc = ceilDiv(nPanels, colTasks) * NR;
         Chunk ch = new Chunk(transA, transB, m, n, a, aOff, lda, b, bOff, ldb, c, cOff, ldc,
                 packed, mPanels, nPanels, kc, mc, nc);
+        int tasks = ceilDiv(m, mc) * ceilDiv(n, nc), colTiles = ceilDiv(n, nc);
         for (int k0 = 0; k0 < k; k0 += chunkBlocks * kc) {
             int from = k0, kk = Math.min(chunkBlocks * kc, k - k0);
             boolean add = accumulate || k0 > 0;
             forRange(par, mPanels + nPanels, Parallel.grain(mPanels + nPanels, (long) NR * kk),
                     (s, e) -> ch.pack(s, e, from, kk));
-            int colTasks = (n + nc - 1) / nc;
-            forRange(par, ((m + mc - 1) / mc) * colTasks, 1, (s, e) -> ch.compute(s, e, colTasks, kk, add));
+            forRange(par, tasks, 1, (s, e) -> ch.compute(s, e, colTiles, kk, add));
         }
     }
 
@@ -140,11 +145,11 @@ public final class Gemm {
         }
 
         /** Tasks {@code [s, e)} of the grid: each adds the chunk's product into its {@code mc × nc} block of C. */
-        void compute(int s, int e, int colTasks, int kk, boolean addToC) {
+        void compute(int s, int e, int colTiles, int kk, boolean addToC) {
             float[] edge = WORKSPACE.get().edge;
             int bBase = mPanels * MR * kk;
             for (int t = s; t < e; t++) {
-                int i0 = (t / colTasks) * mc, j0 = (t % colTasks) * nc;
+                int i0 = (t / colTiles) * mc, j0 = (t % colTiles) * nc;
                 int i1 = Math.min(m, i0 + mc), j1 = Math.min(n, j0 + nc);
                 for (int p0 = 0; p0 < kk; p0 += kc) {
                     int kb = Math.min(kc, kk - p0);
@@ -162,13 +167,8 @@ public final class Gemm {
         }
     }
 
-    private static long tasks(int m, int n, int mc, int nc) {
-        return (long) ((m + mc - 1) / mc) * ((n + nc - 1) / nc);
-    }
-
-    /** Half of {@code x}, rounded up to a multiple of {@code unit}. */
-    private static int halve(int x, int unit) {
-        return ((x / 2 + unit - 1) / unit) * unit;
+    private static int ceilDiv(int x, int y) {
+        return (x + y - 1) / y;
     }
 
     private static void forRange(boolean parallel, int n, int grain, Parallel.Range body) {

@@ -30,7 +30,7 @@ final class GemmMicroKernel {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int V = S.length();
     /** Rows of a tile. */
-    static final int MR = 8;
+    static final int MR = 12;
     /** Columns of a tile: two vectors. */
     static final int NR = 2 * V;
 
@@ -51,41 +51,57 @@ final class GemmMicroKernel {
         FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
         FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
         FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
+        FloatVector c80 = FloatVector.zero(S), c81 = FloatVector.zero(S);
+        FloatVector c90 = FloatVector.zero(S), c91 = FloatVector.zero(S);
+        FloatVector c100 = FloatVector.zero(S), c101 = FloatVector.zero(S);
+        FloatVector c110 = FloatVector.zero(S), c111 = FloatVector.zero(S);
         for (int p = 0; p < kc; p++) {
             int ap = ai + p * MR, bp = bi + p * NR;
             FloatVector b0 = FloatVector.fromArray(S, b, bp);     // (V) B[p, 0:V]
             FloatVector b1 = FloatVector.fromArray(S, b, bp + V); // (V) B[p, V:2V]
             FloatVector x;
-            x = FloatVector.broadcast(S, a[ap]);     c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
-            x = FloatVector.broadcast(S, a[ap + 1]); c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
-            x = FloatVector.broadcast(S, a[ap + 2]); c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
-            x = FloatVector.broadcast(S, a[ap + 3]); c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
-            x = FloatVector.broadcast(S, a[ap + 4]); c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
-            x = FloatVector.broadcast(S, a[ap + 5]); c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
-            x = FloatVector.broadcast(S, a[ap + 6]); c60 = x.fma(b0, c60); c61 = x.fma(b1, c61);
-            x = FloatVector.broadcast(S, a[ap + 7]); c70 = x.fma(b0, c70); c71 = x.fma(b1, c71);
+            x = FloatVector.broadcast(S, a[ap]);      c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, a[ap + 1]);  c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, a[ap + 2]);  c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, a[ap + 3]);  c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(S, a[ap + 4]);  c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(S, a[ap + 5]);  c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
+            x = FloatVector.broadcast(S, a[ap + 6]);  c60 = x.fma(b0, c60); c61 = x.fma(b1, c61);
+            x = FloatVector.broadcast(S, a[ap + 7]);  c70 = x.fma(b0, c70); c71 = x.fma(b1, c71);
+            x = FloatVector.broadcast(S, a[ap + 8]);  c80 = x.fma(b0, c80); c81 = x.fma(b1, c81);
+            x = FloatVector.broadcast(S, a[ap + 9]);  c90 = x.fma(b0, c90); c91 = x.fma(b1, c91);
+            x = FloatVector.broadcast(S, a[ap + 10]); c100 = x.fma(b0, c100); c101 = x.fma(b1, c101);
+            x = FloatVector.broadcast(S, a[ap + 11]); c110 = x.fma(b0, c110); c111 = x.fma(b1, c111);
         }
         boolean full = rows == MR && cols == NR;
         float[] t = full ? c : edge; // the target: C itself, or the edge tile (MR, NR)
         int o = full ? ci : 0, ld = full ? ldc : NR;
         if (full && add) {
-            c00 = c00.add(FloatVector.fromArray(S, t, o));          c01 = c01.add(FloatVector.fromArray(S, t, o + V));
-            c10 = c10.add(FloatVector.fromArray(S, t, o + ld));     c11 = c11.add(FloatVector.fromArray(S, t, o + ld + V));
-            c20 = c20.add(FloatVector.fromArray(S, t, o + 2 * ld)); c21 = c21.add(FloatVector.fromArray(S, t, o + 2 * ld + V));
-            c30 = c30.add(FloatVector.fromArray(S, t, o + 3 * ld)); c31 = c31.add(FloatVector.fromArray(S, t, o + 3 * ld + V));
-            c40 = c40.add(FloatVector.fromArray(S, t, o + 4 * ld)); c41 = c41.add(FloatVector.fromArray(S, t, o + 4 * ld + V));
-            c50 = c50.add(FloatVector.fromArray(S, t, o + 5 * ld)); c51 = c51.add(FloatVector.fromArray(S, t, o + 5 * ld + V));
-            c60 = c60.add(FloatVector.fromArray(S, t, o + 6 * ld)); c61 = c61.add(FloatVector.fromArray(S, t, o + 6 * ld + V));
-            c70 = c70.add(FloatVector.fromArray(S, t, o + 7 * ld)); c71 = c71.add(FloatVector.fromArray(S, t, o + 7 * ld + V));
+            c00 = c00.add(FloatVector.fromArray(S, t, o));               c01 = c01.add(FloatVector.fromArray(S, t, o + V));
+            c10 = c10.add(FloatVector.fromArray(S, t, o + ld));          c11 = c11.add(FloatVector.fromArray(S, t, o + ld + V));
+            c20 = c20.add(FloatVector.fromArray(S, t, o + 2 * ld));      c21 = c21.add(FloatVector.fromArray(S, t, o + 2 * ld + V));
+            c30 = c30.add(FloatVector.fromArray(S, t, o + 3 * ld));      c31 = c31.add(FloatVector.fromArray(S, t, o + 3 * ld + V));
+            c40 = c40.add(FloatVector.fromArray(S, t, o + 4 * ld));      c41 = c41.add(FloatVector.fromArray(S, t, o + 4 * ld + V));
+            c50 = c50.add(FloatVector.fromArray(S, t, o + 5 * ld));      c51 = c51.add(FloatVector.fromArray(S, t, o + 5 * ld + V));
+            c60 = c60.add(FloatVector.fromArray(S, t, o + 6 * ld));      c61 = c61.add(FloatVector.fromArray(S, t, o + 6 * ld + V));
+            c70 = c70.add(FloatVector.fromArray(S, t, o + 7 * ld));      c71 = c71.add(FloatVector.fromArray(S, t, o + 7 * ld + V));
+            c80 = c80.add(FloatVector.fromArray(S, t, o + 8 * ld));      c81 = c81.add(FloatVector.fromArray(S, t, o + 8 * ld + V));
+            c90 = c90.add(FloatVector.fromArray(S, t, o + 9 * ld));      c91 = c91.add(FloatVector.fromArray(S, t, o + 9 * ld + V));
+            c100 = c100.add(FloatVector.fromArray(S, t, o + 10 * ld));   c101 = c101.add(FloatVector.fromArray(S, t, o + 10 * ld + V));
+            c110 = c110.add(FloatVector.fromArray(S, t, o + 11 * ld));   c111 = c111.add(FloatVector.fromArray(S, t, o + 11 * ld + V));
         }
-        c00.intoArray(t, o);          c01.intoArray(t, o + V);
-        c10.intoArray(t, o + ld);     c11.intoArray(t, o + ld + V);
-        c20.intoArray(t, o + 2 * ld); c21.intoArray(t, o + 2 * ld + V);
-        c30.intoArray(t, o + 3 * ld); c31.intoArray(t, o + 3 * ld + V);
-        c40.intoArray(t, o + 4 * ld); c41.intoArray(t, o + 4 * ld + V);
-        c50.intoArray(t, o + 5 * ld); c51.intoArray(t, o + 5 * ld + V);
-        c60.intoArray(t, o + 6 * ld); c61.intoArray(t, o + 6 * ld + V);
-        c70.intoArray(t, o + 7 * ld); c71.intoArray(t, o + 7 * ld + V);
+        c00.intoArray(t, o);           c01.intoArray(t, o + V);
+        c10.intoArray(t, o + ld);      c11.intoArray(t, o + ld + V);
+        c20.intoArray(t, o + 2 * ld);  c21.intoArray(t, o + 2 * ld + V);
+        c30.intoArray(t, o + 3 * ld);  c31.intoArray(t, o + 3 * ld + V);
+        c40.intoArray(t, o + 4 * ld);  c41.intoArray(t, o + 4 * ld + V);
+        c50.intoArray(t, o + 5 * ld);  c51.intoArray(t, o + 5 * ld + V);
+        c60.intoArray(t, o + 6 * ld);  c61.intoArray(t, o + 6 * ld + V);
+        c70.intoArray(t, o + 7 * ld);  c71.intoArray(t, o + 7 * ld + V);
+        c80.intoArray(t, o + 8 * ld);  c81.intoArray(t, o + 8 * ld + V);
+        c90.intoArray(t, o + 9 * ld);  c91.intoArray(t, o + 9 * ld + V);
+        c100.intoArray(t, o + 10 * ld); c101.intoArray(t, o + 10 * ld + V);
+        c110.intoArray(t, o + 11 * ld); c111.intoArray(t, o + 11 * ld + V);
         if (!full) {
             for (int i = 0; i < rows; i++) {
                 int src = i * NR, dst = ci + i * ldc;

@@ -6,8 +6,7 @@ import static dev.align4j.tensor.kernels.GemmMicroKernel.S;
 import static dev.align4j.tensor.kernels.GemmMicroKernel.V;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.VectorSpecies;
+import jdk.incubator.vector.VectorMask;
 
 /**
  * Packing of the operands of {@link Gemm} into the contiguous micro-panels that
@@ -32,8 +31,6 @@ final class GemmPacking {
 
     /** Panel rows written per pass when the source is read down a panel (16 KiB of a B panel). */
     static final int SLICE = 128;
-    /** A vector of one panel row of A ({@code MR} floats: 256 bits), copied in one move. */
-    private static final VectorSpecies<Float> MR_LANES = VectorSpecies.of(float.class, VectorShape.forBitSize(MR * Float.SIZE));
 
     /**
      * Packs rows {@code [i0, i0 + panels·MR)} (cut at {@code m}, {@code i0} a multiple of
@@ -49,7 +46,10 @@ final class GemmPacking {
                 for (int r = 0; r < panels; r++) {
                     int i = i0 + r * MR, h = Math.min(MR, m - i), o = d + r * MR * kk + p * MR;
                     if (h == MR) {
-                        FloatVector.fromArray(MR_LANES, a, src + i).intoArray(dst, o);
+                        for (int x = 0; x < MR; x += V) { // one masked move with AVX-512
+                            VectorMask<Float> lanes = S.indexInRange(x, MR);
+                            FloatVector.fromArray(S, a, src + i + x, lanes).intoArray(dst, o + x, lanes);
+                        }
                     } else {
                         for (int x = 0; x < h; x++) dst[o + x] = a[src + i + x];
                         for (int x = h; x < MR; x++) dst[o + x] = 0f;

@@ -30,9 +30,9 @@ import picocli.CommandLine.Option;
  * shapes of align4j's rate over OpenBLAS's. Without python3 or numpy the reference side is
  * skipped, and the last line says so instead.
  *
- * <p>Not a JMH harness: the JIT is warmed by running each shape until it has run for half a
- * second, which is enough for the kernel to reach its C2 code; the machines are shared, so only
- * ratios measured in one run mean much.
+ * <p>Not a JMH harness: the JIT is warmed by running every shape (all four transpose paths) for a
+ * quarter of a second, twice, before any timing, so each path has reached its C2 code; the
+ * machines are shared, so only ratios measured in one run mean much.
  */
 @Command(name = "gemm", mixinStandardHelpOptions = true,
         description = "float32 matmul GFLOP/s of align4j's sgemm vs OpenBLAS (numpy) on the same shapes, same run.")
@@ -77,10 +77,14 @@ public final class GemmBench implements Callable<Integer> {
         System.out.println("each shape measured by align4j then at once by OpenBLAS; OpenBLAS only does A·B, so a");
         System.out.println("transposed product is compared with OpenBLAS's A·B of the same M, K, N.");
         System.out.printf("%-22s %5s %5s %5s  %8s %8s %6s%n", "shape", "M", "K", "N", "align4j", "OpenBLAS", "ratio");
+        List<Runnable> products = SHAPES.stream().map(GemmBench::product).toList();
+        for (int round = 0; round < 2; round++) { // every code path compiled before any timing
+            for (Runnable product : products) runFor(product, 250_000_000L);
+        }
         double[] ours = new double[SHAPES.size()], ratios = new double[SHAPES.size()];
         for (int s = 0; s < SHAPES.size(); s++) {
             Shape sh = SHAPES.get(s);
-            ours[s] = measure(sh, repeats);
+            ours[s] = sh.gflop() / medianSeconds(products.get(s), repeats);
             System.out.printf("%-22s %5d %5d %5d  %8.1f", sh.label(), sh.m(), sh.k(), sh.n(), ours[s]);
             if (skipped == null) {
                 try {
@@ -103,25 +107,32 @@ public final class GemmBench implements Callable<Integer> {
         return 0;
     }
 
-    /** Median GFLOP/s of {@code repeats} timed runs, after at least half a second of warm-up runs. */
-    static double measure(Shape sh, int repeats) {
+    /** The product of {@code sh} on fixed random operands. */
+    static Runnable product(Shape sh) {
         SplittableRandom r = new SplittableRandom(sh.mkn().hashCode());
         float[] a = new float[sh.m() * sh.k()], b = new float[sh.k() * sh.n()], c = new float[sh.m() * sh.n()];
         for (int i = 0; i < a.length; i++) a[i] = (float) (r.nextDouble() * 2 - 1);
         for (int i = 0; i < b.length; i++) b[i] = (float) (r.nextDouble() * 2 - 1);
         int lda = sh.transA() ? sh.m() : sh.k(), ldb = sh.transB() ? sh.k() : sh.n();
-        Runnable run = () -> Gemm.sgemm(sh.transA(), sh.transB(), sh.m(), sh.n(), sh.k(),
-                a, 0, lda, b, 0, ldb, c, 0, sh.n(), false);
-        long warmEnd = System.nanoTime() + 500_000_000L;
-        for (int w = 0; w < 3 || System.nanoTime() < warmEnd; w++) run.run();
+        return () -> Gemm.sgemm(sh.transA(), sh.transB(), sh.m(), sh.n(), sh.k(), a, 0, lda, b, 0, ldb, c, 0, sh.n(), false);
+    }
+
+    private static void runFor(Runnable product, long nanos) {
+        long end = System.nanoTime() + nanos;
+        do product.run(); while (System.nanoTime() < end);
+    }
+
+    /** Median seconds of {@code repeats} timed runs after 3 untimed ones. */
+    static double medianSeconds(Runnable product, int repeats) {
+        for (int w = 0; w < 3; w++) product.run();
         double[] seconds = new double[repeats];
         for (int t = 0; t < repeats; t++) {
             long t0 = System.nanoTime();
-            run.run();
+            product.run();
             seconds[t] = (System.nanoTime() - t0) * 1e-9;
         }
         Arrays.sort(seconds);
-        return sh.gflop() / seconds[repeats / 2];
+        return seconds[repeats / 2];
     }
 
     /** {@code <repo>/../shared/bench/openblas_gemm.py}, the repository found above this class's jar or folder. */

@@ -7,22 +7,23 @@ import jdk.incubator.vector.VectorSpecies;
  * The register-blocked inner kernel of {@link Gemm}: one {@code MR × NR} tile of C from an A
  * micro-panel and a B micro-panel packed by {@link GemmPacking}.
  *
- * <p>The tile is {@code MR = 8} rows by {@code NR = 2} vectors ({@code 8 × 32} floats with
- * AVX-512). Its 16 accumulators live in vector registers for the whole {@code kc} loop; each step
- * loads one row of the B micro-panel (two vectors) and, for each of the 8 rows, broadcasts one
- * element of A and issues two fused multiply-adds: 16 FMAs for 10 loads, which keeps the two FMA
+ * <p>The tile is {@code MR = 12} rows by {@code NR = 2} vectors ({@code 12 × 32} floats with
+ * AVX-512). Its 24 accumulators live in vector registers for the whole {@code kc} loop; each step
+ * loads one row of the B micro-panel (two vectors) and, for each of the 12 rows, broadcasts one
+ * element of A and issues two fused multiply-adds: 24 FMAs for 14 loads, enough to keep both FMA
  * ports busy (Goto &amp; van de Geijn, "Anatomy of high-performance matrix multiplication", ACM TOMS
  * 34(3), 2008, section 4; the BLIS micro-kernel of Van Zee &amp; van de Geijn, ACM TOMS 41(3), 2015).
- * On x86 the JIT turns each broadcast into a {@code vbroadcastss} from memory and the loop carries
- * no bounds checks (checked in the disassembly).
+ * The JIT turns each broadcast into a {@code vbroadcastss} from memory and the loop carries no
+ * bounds checks (checked in the disassembly).
  *
- * <p>Shapes tried on a 2-core AVX-512 machine, single thread, GFLOP/s: 8×2 vectors 145-157,
- * 12×2 148, 14×2 150 (no better, and awkward edges), 8×3 134, 6×4 125, 6×3 119, 4×4 111.
+ * <p>Shapes measured alone (panels in L1/L2, one thread, AVX-512 at about 220 GFLOP/s peak):
+ * 12×2 vectors 185-193 GFLOP/s, 14×2 169-190 (spills), 8×2 172-177, 10×2 177-180, 13×2 169-181,
+ * 8×3 164-182, 6×4 153, 6×3 140, 4×4 125; unrolling the {@code p} loop by 2 or 4 was slower.
  *
  * <p>Deliberately not here: blocking, packing, threads (see {@link Gemm}). The tile is sized for
- * 32 vector registers; with 16 (AVX2) the JIT spills some accumulators, still correct. The
+ * 32 vector registers; with 16 (AVX2) the JIT spills accumulators, still correct. The
  * accumulators must stay locals of this one method: a helper taking a vector that the JIT does
- * not inline boxes it and allocates on every call.
+ * not inline boxes it and allocates on every call (seen: a store helper cut the speed by 5×).
  */
 final class GemmMicroKernel {
     private GemmMicroKernel() {}
@@ -53,8 +54,8 @@ final class GemmMicroKernel {
         FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
         FloatVector c80 = FloatVector.zero(S), c81 = FloatVector.zero(S);
         FloatVector c90 = FloatVector.zero(S), c91 = FloatVector.zero(S);
-        FloatVector c100 = FloatVector.zero(S), c101 = FloatVector.zero(S);
-        FloatVector c110 = FloatVector.zero(S), c111 = FloatVector.zero(S);
+        FloatVector cA0 = FloatVector.zero(S), cA1 = FloatVector.zero(S); // rows 10 and 11: A and B
+        FloatVector cB0 = FloatVector.zero(S), cB1 = FloatVector.zero(S);
         for (int p = 0; p < kc; p++) {
             int ap = ai + p * MR, bp = bi + p * NR;
             FloatVector b0 = FloatVector.fromArray(S, b, bp);     // (V) B[p, 0:V]
@@ -70,8 +71,8 @@ final class GemmMicroKernel {
             x = FloatVector.broadcast(S, a[ap + 7]);  c70 = x.fma(b0, c70); c71 = x.fma(b1, c71);
             x = FloatVector.broadcast(S, a[ap + 8]);  c80 = x.fma(b0, c80); c81 = x.fma(b1, c81);
             x = FloatVector.broadcast(S, a[ap + 9]);  c90 = x.fma(b0, c90); c91 = x.fma(b1, c91);
-            x = FloatVector.broadcast(S, a[ap + 10]); c100 = x.fma(b0, c100); c101 = x.fma(b1, c101);
-            x = FloatVector.broadcast(S, a[ap + 11]); c110 = x.fma(b0, c110); c111 = x.fma(b1, c111);
+            x = FloatVector.broadcast(S, a[ap + 10]); cA0 = x.fma(b0, cA0); cA1 = x.fma(b1, cA1);
+            x = FloatVector.broadcast(S, a[ap + 11]); cB0 = x.fma(b0, cB0); cB1 = x.fma(b1, cB1);
         }
         boolean full = rows == MR && cols == NR;
         float[] t = full ? c : edge; // the target: C itself, or the edge tile (MR, NR)
@@ -87,8 +88,8 @@ final class GemmMicroKernel {
             c70 = c70.add(FloatVector.fromArray(S, t, o + 7 * ld));      c71 = c71.add(FloatVector.fromArray(S, t, o + 7 * ld + V));
             c80 = c80.add(FloatVector.fromArray(S, t, o + 8 * ld));      c81 = c81.add(FloatVector.fromArray(S, t, o + 8 * ld + V));
             c90 = c90.add(FloatVector.fromArray(S, t, o + 9 * ld));      c91 = c91.add(FloatVector.fromArray(S, t, o + 9 * ld + V));
-            c100 = c100.add(FloatVector.fromArray(S, t, o + 10 * ld));   c101 = c101.add(FloatVector.fromArray(S, t, o + 10 * ld + V));
-            c110 = c110.add(FloatVector.fromArray(S, t, o + 11 * ld));   c111 = c111.add(FloatVector.fromArray(S, t, o + 11 * ld + V));
+            cA0 = cA0.add(FloatVector.fromArray(S, t, o + 10 * ld));   cA1 = cA1.add(FloatVector.fromArray(S, t, o + 10 * ld + V));
+            cB0 = cB0.add(FloatVector.fromArray(S, t, o + 11 * ld));   cB1 = cB1.add(FloatVector.fromArray(S, t, o + 11 * ld + V));
         }
         c00.intoArray(t, o);           c01.intoArray(t, o + V);
         c10.intoArray(t, o + ld);      c11.intoArray(t, o + ld + V);
@@ -100,8 +101,8 @@ final class GemmMicroKernel {
         c70.intoArray(t, o + 7 * ld);  c71.intoArray(t, o + 7 * ld + V);
         c80.intoArray(t, o + 8 * ld);  c81.intoArray(t, o + 8 * ld + V);
         c90.intoArray(t, o + 9 * ld);  c91.intoArray(t, o + 9 * ld + V);
-        c100.intoArray(t, o + 10 * ld); c101.intoArray(t, o + 10 * ld + V);
-        c110.intoArray(t, o + 11 * ld); c111.intoArray(t, o + 11 * ld + V);
+        cA0.intoArray(t, o + 10 * ld); cA1.intoArray(t, o + 10 * ld + V);
+        cB0.intoArray(t, o + 11 * ld); cB1.intoArray(t, o + 11 * ld + V);
         if (!full) {
             for (int i = 0; i < rows; i++) {
                 int src = i * NR, dst = ci + i * ldc;

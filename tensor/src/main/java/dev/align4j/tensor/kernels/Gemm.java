@@ -10,27 +10,32 @@ import java.util.Arrays;
  * {@code X} or {@code Xᵀ}, row-major, leading dimensions and offsets as in BLAS, {@code beta} 0 or 1.
  *
  * <p>The algorithm is Goto's (Goto &amp; van de Geijn, "Anatomy of high-performance matrix
- * multiplication", ACM TOMS 34(3), 2008) as layered by BLIS (Van Zee &amp; van de Geijn 2015):
+ * multiplication", ACM TOMS 34(3), 2008) as layered by BLIS (Van Zee &amp; van de Geijn 2015), in
+ * two parallel phases on the {@link Parallel} pool:
  * <ol>
- *   <li>{@code op(A)} and {@code op(B)} are packed ({@link GemmPacking}) into row panels of
- *       {@code MR} rows and column panels of {@code NR} columns, {@code k} deep, so the inner
- *       kernel reads both contiguously whatever the transposes;</li>
- *   <li>C is cut into tasks of about {@code MC × NC} that run on the {@link Parallel} pool; a task
- *       walks {@code k} in blocks of {@code kc ≤ KC}, then column panels, then row panels, and
- *       calls the {@code MR × NR} register kernel ({@link GemmMicroKernel}) per tile. A B
- *       micro-panel ({@code kc × NR}, 32 KiB) stays in L1 while the task's A block
- *       ({@code MC × kc}, 128 KiB) is read from L2.</li>
+ *   <li>pack: {@code op(A)} and {@code op(B)} are copied ({@link GemmPacking}) into row panels of
+ *       {@code MR} rows and column panels of {@code NR} columns, {@code k} deep, so the kernel
+ *       reads both contiguously whatever the transposes;</li>
+ *   <li>compute: C is cut into a grid of tasks of at most {@code MC × NC}, at least four per
+ *       thread; a task walks {@code k} in blocks of {@code kc ≤ KC}, then its column panels, then
+ *       its row panels, and calls the {@code MR × NR} register kernel ({@link GemmMicroKernel})
+ *       per tile. A B micro-panel ({@code kc × NR}, 32 KiB) stays in L1 while the task's A block
+ *       ({@code MC × kc}, 120 KiB) is read from L2.</li>
  * </ol>
  * Determinism: a C element is always summed the same way, one FMA chain per {@code kc} block in
  * order of {@code p}, the blocks added to C in order; the block boundaries depend only on
  * {@code k}, and the task grid only decides who computes a tile, never how. So results are
  * bit-identical whatever the thread count or the grid (the test compares against a sequential run
- * and against computing C in two halves). {@code k} is never split across threads.
+ * and against computing C in parts). {@code k} is never split across threads.
  *
  * <p>The packed operands live in a buffer of the calling thread, grown once and reused; for very
  * large problems {@code k} is packed in chunks of whole blocks so that buffer stays under
- * {@code PACK_LIMIT} floats. Deliberately not here: a separate kernel for matrix-vector shapes
- * ({@code m} or {@code n} of a few): they take the same path and pay the packing.
+ * {@code PACK_LIMIT} floats. Tried and dropped, on the bench shapes: packing one {@code kc} block
+ * at a time (two barriers per block: slower), and reading A unpacked from its rows (the kernel
+ * then broadcasts from 12 streams: 10% slower).
+ *
+ * <p>Deliberately not here: a separate kernel for matrix-vector shapes ({@code m} or {@code n}
+ * of a few); they take the same path, pay the packing and fill a fraction of each tile.
  */
 public final class Gemm {
     private Gemm() {}

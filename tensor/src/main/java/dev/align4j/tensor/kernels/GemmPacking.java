@@ -56,9 +56,10 @@ final class GemmPacking {
             }
             return;
         }
+        int[] fullPanel = rowStarts(MR, MR, lda);
         for (int r = 0; r < panels; r++) { // a source row runs down one panel: gathers across MR rows
             int i = i0 + r * MR, h = Math.min(MR, m - i), o = d + r * MR * kk;
-            int[] rows = rowStarts(MR, h, lda);
+            int[] rows = h == MR ? fullPanel : rowStarts(MR, h, lda);
             for (int p = 0; p < kk; p++) {
                 int src = aOff + i * lda + p0 + p;
                 for (int x = 0; x < MR; x += V) {
@@ -92,9 +93,10 @@ final class GemmPacking {
             }
             return;
         }
+        int[] fullPanel = rowStarts(NR, NR, ldb);
         for (int r = 0; r < panels; r++) { // a source row runs down one panel: gathers across NR rows
             int j = j0 + r * NR, w = Math.min(NR, n - j), o = d + r * NR * kk;
-            int[] rows = rowStarts(NR, w, ldb);
+            int[] rows = w == NR ? fullPanel : rowStarts(NR, w, ldb);
             for (int p = 0; p < kk; p++) {
                 int src = bOff + j * ldb + p0 + p;
                 for (int x = 0; x < NR; x += V) {

@@ -10,29 +10,32 @@ import java.util.Arrays;
  * {@code X} or {@code Xᵀ}, row-major, leading dimensions and offsets as in BLAS, {@code beta} 0 or 1.
  *
  * <p>The algorithm is Goto's (Goto &amp; van de Geijn, "Anatomy of high-performance matrix
- * multiplication", ACM TOMS 34(3), 2008) as layered by BLIS (Van Zee &amp; van de Geijn 2015), in
- * two parallel phases on the {@link Parallel} pool:
- * <ol>
- *   <li>pack: {@code op(A)} and {@code op(B)} are copied ({@link GemmPacking}) into row panels of
- *       {@code MR} rows and column panels of {@code NR} columns, {@code k} deep, so the kernel
- *       reads both contiguously whatever the transposes;</li>
- *   <li>compute: C is cut into a grid of tasks of at most {@code MC × NC}, at least four per
- *       thread; a task walks {@code k} in blocks of {@code kc ≤ KC}, then its column panels, then
- *       its row panels, and calls the {@code MR × NR} register kernel ({@link GemmMicroKernel})
- *       per tile. A B micro-panel ({@code kc × NR}, 32 KiB) stays in L1 while the task's A block
- *       ({@code MC × kc}, 120 KiB) is read from L2.</li>
- * </ol>
- * Determinism: a C element is always summed the same way, one FMA chain per {@code kc} block in
- * order of {@code p}, the blocks added to C in order; the block boundaries depend only on
- * {@code k}, and the task grid only decides who computes a tile, never how. So results are
- * bit-identical whatever the thread count or the grid (the test compares against a sequential run
- * and against computing C in parts). {@code k} is never split across threads.
+ * multiplication", ACM TOMS 34(3), 2008) as layered by BLIS (Van Zee &amp; van de Geijn 2015):
+ * <ul>
+ *   <li>{@code k} is cut into even blocks of {@code kc ≤ KC}. A block of {@code op(A)} and
+ *       {@code op(B)} is packed ({@link GemmPacking}) into row panels of {@code MR} rows and column
+ *       panels of {@code NR} columns, {@code kc} deep, so the kernel reads both contiguously
+ *       whatever the transposes;</li>
+ *   <li>C is cut into a grid of tasks of at most {@code MC × NC}, at least
+ *       {@code TASKS_PER_THREAD} per thread; for a block, a task walks its column panels, then its
+ *       row panels, and calls the {@code MR × NR} register kernel ({@link GemmMicroKernel}) per
+ *       tile. A B micro-panel ({@code kc × NR}, 32 KiB) stays in L1 while the task's A block
+ *       ({@code MC × kc}, 120 KiB) is read from L2;</li>
+ *   <li>one parallel phase per block on the {@link Parallel} pool runs the block's tasks and packs
+ *       the next block into the other half of a double buffer, so packed data is used while it is
+ *       still in cache, and packing shares the phase with compute (one barrier per block).</li>
+ * </ul>
+ * Determinism: a C element is always summed the same way, one FMA chain per block in order of
+ * {@code p}, the blocks added to C in order; the block boundaries depend only on {@code k}, and
+ * the task grid only decides who computes a tile, never how. So results are bit-identical
+ * whatever the thread count or the grid (the test compares against a sequential run and against
+ * computing C in parts). {@code k} is never split across threads.
  *
- * <p>The packed operands live in a buffer of the calling thread, grown once and reused; for very
- * large problems {@code k} is packed in chunks of whole blocks so that buffer stays under
- * {@code PACK_LIMIT} floats. Tried and dropped, on the bench shapes: packing one {@code kc} block
- * at a time (two barriers per block: slower), and reading A unpacked from its rows (the kernel
- * then broadcasts from 12 streams: 10% slower).
+ * <p>The packed buffer ({@code 2·(m + n)·kc} floats) belongs to the calling thread, grown once and
+ * reused. Tried and dropped, on the bench shapes: packing all of {@code k} first in one phase
+ * (the packed data goes cold: 7% slower on one thread, no faster on two), packing each block in
+ * its own phase (two barriers per block: slower), and reading A unpacked from its rows (the
+ * kernel then broadcasts from 12 streams: 10% slower).
  *
  * <p>Deliberately not here: a separate kernel for matrix-vector shapes ({@code m} or {@code n}
  * of a few); they take the same path, pay the packing and fill a fraction of each tile.
@@ -46,8 +49,10 @@ public final class Gemm {
     static final int MC = 10 * MR;
     /** Columns of a task at most. */
     static final int NC = 256;
-    /** Floats of packed A and B held at once (64 MiB); larger problems pack {@code k} in chunks. */
-    static final long PACK_LIMIT = 1L << 24;
+    /** Tasks per thread in each phase at least, so that the last one to finish is short. */
+    static final int TASKS_PER_THREAD = 8;
+    /** Row panels of A, and column panels of B, packed per item: 96 rows of A, 96 columns of B. */
+    static final int A_RUN = 8, B_RUN = 3;
     /** Below this many flops a product runs on the calling thread alone. */
     static final long PARALLEL_FLOPS = 1L << 21;
 
@@ -76,16 +81,13 @@ public final class Gemm {
     public static void sgemm(boolean transA, boolean transB, int m, int n, int k,
                              float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                              float[] c, int cOff, int ldc, boolean accumulate) {
-        sgemm(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, true, PACK_LIMIT);
+        sgemm(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, true);
     }
 
-    /**
-     * {@link #sgemm}, on the calling thread alone unless {@code parallel}, packing at most
-     * {@code packLimit} floats at once (at least one block of {@code k}): the tests vary both.
-     */
+    /** {@link #sgemm}, on the calling thread alone unless {@code parallel} (the tests compare both). */
     static void sgemm(boolean transA, boolean transB, int m, int n, int k,
                       float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
-                      float[] c, int cOff, int ldc, boolean accumulate, boolean parallel, long packLimit) {
+                      float[] c, int cOff, int ldc, boolean accumulate, boolean parallel) {
         if (m < 0 || n < 0 || k < 0) {
             throw new IllegalArgumentException("sgemm: negative size m=" + m + ", n=" + n + ", k=" + k);
         }
@@ -99,74 +101,81 @@ public final class Gemm {
             }
             return;
         }
-        int mPanels = (m + MR - 1) / MR, nPanels = (n + NR - 1) / NR;
-        int kBlocks = (k + KC - 1) / KC;
-        int kc = (k + kBlocks - 1) / kBlocks; // blocks as even as can be: no thin last block
-        long blockFloats = (long) (mPanels * MR + nPanels * NR) * kc;
-        int chunkBlocks = (int) Math.max(1, Math.min(kBlocks, packLimit / blockFloats));
-        float[] packed = WORKSPACE.get().packed(Math.toIntExact(blockFloats * chunkBlocks));
+        int mPanels = ceilDiv(m, MR), nPanels = ceilDiv(n, NR);
+        int kBlocks = ceilDiv(k, KC), kc = ceilDiv(k, kBlocks); // even blocks: no thin last one
+        int slot = Math.toIntExact((long) (mPanels * MR + nPanels * NR) * kc);
+        float[] packed = WORKSPACE.get().packed(Math.toIntExact((kBlocks > 1 ? 2L : 1L) * slot));
 
         boolean par = parallel && 2L * m * n * k >= PARALLEL_FLOPS;
         int threads = par ? Parallel.threads() : 1;
         // the task grid: tiles of at most MC × NC, more of them until each thread has a few,
         // cutting the longer side; then panels spread evenly over the tasks of each side
         int rowTasks = ceilDiv(mPanels * MR, MC), colTasks = ceilDiv(nPanels * NR, NC);
-        while ((long) rowTasks * colTasks < 4L * threads && (rowTasks < mPanels || colTasks < nPanels)) {
+        while ((long) rowTasks * colTasks < (long) TASKS_PER_THREAD * threads
+                && (rowTasks < mPanels || colTasks < nPanels)) {
             boolean cutCols = colTasks < nPanels
                     && (rowTasks == mPanels || ceilDiv(nPanels, colTasks) * NR >= ceilDiv(mPanels, rowTasks) * MR);
             if (cutCols) colTasks++;
             else rowTasks++;
         }
         int mc = ceilDiv(mPanels, rowTasks) * MR, nc = ceilDiv(nPanels, colTasks) * NR;
-        Chunk ch = new Chunk(transA, transB, m, n, a, aOff, lda, b, bOff, ldb, c, cOff, ldc,
-                packed, mPanels, nPanels, kc, mc, nc);
-        int tasks = ceilDiv(m, mc) * ceilDiv(n, nc), colTiles = ceilDiv(n, nc);
-        for (int k0 = 0; k0 < k; k0 += chunkBlocks * kc) {
-            int from = k0, kk = Math.min(chunkBlocks * kc, k - k0);
-            boolean add = accumulate || k0 > 0;
-            forRange(par, mPanels + nPanels, Parallel.grain(mPanels + nPanels, (long) NR * kk),
-                    (s, e) -> ch.pack(s, e, from, kk));
-            forRange(par, tasks, 1, (s, e) -> ch.compute(s, e, colTiles, kk, add));
+        Product pr = new Product(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc,
+                packed, slot, mPanels, nPanels, kc, mc, nc, ceilDiv(n, nc));
+        int tasks = ceilDiv(m, mc) * pr.colTiles(), packs = pr.packItems();
+        forRange(par, packs, 1, (s, e) -> pr.pack(s, e, 0));
+        for (int blk = 0; blk < kBlocks; blk++) { // one phase per block: compute it, pack the next
+            int block = blk, next = blk + 1 < kBlocks ? packs : 0;
+            boolean add = accumulate || blk > 0;
+            forRange(par, next + tasks, 1, (s, e) -> {
+                for (int x = s; x < e; x++) {
+                    if (x < next) pr.pack(x, x + 1, block + 1);
+                    else pr.compute(x - next, block, add);
+                }
+            });
         }
     }
 
-    /** One call's operands, packed buffer and blocking; packs and computes one chunk of {@code k}. */
-    private record Chunk(boolean transA, boolean transB, int m, int n,
-                         float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
-                         float[] c, int cOff, int ldc,
-                         float[] packed, int mPanels, int nPanels, int kc, int mc, int nc) {
+    /**
+     * One call's operands, packed buffer and blocking. Block {@code blk} of {@code k} is packed in
+     * slot {@code blk % 2} of the buffer ({@code slot} floats each): A's row panels, then B's
+     * column panels, each {@code kb} deep.
+     */
+    private record Product(boolean transA, boolean transB, int m, int n, int k,
+                           float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                           float[] c, int cOff, int ldc,
+                           float[] packed, int slot, int mPanels, int nPanels, int kc, int mc, int nc, int colTiles) {
 
-        /** Packs panels {@code [s, e)} (A's row panels, then B's column panels) of columns {@code [k0, k0 + kk)}. */
-        void pack(int s, int e, int k0, int kk) {
-            if (s < mPanels) {
-                int upTo = Math.min(e, mPanels);
-                GemmPacking.packA(transA, a, aOff, lda, m, s * MR, upTo - s, k0, kk, packed, s * MR * kk);
-            }
-            if (e > mPanels) {
-                int from = Math.max(s, mPanels) - mPanels;
-                GemmPacking.packB(transB, b, bOff, ldb, n, from * NR, e - mPanels - from, k0, kk,
-                        packed, mPanels * MR * kk + from * NR * kk);
+        int packItems() {
+            return ceilDiv(mPanels, A_RUN) + ceilDiv(nPanels, B_RUN);
+        }
+
+        /** Packs items {@code [s, e)} of block {@code blk}: runs of A_RUN row panels, then of B_RUN column panels. */
+        void pack(int s, int e, int blk) {
+            int p0 = blk * kc, kb = Math.min(kc, k - p0), base = (blk % 2) * slot, aItems = ceilDiv(mPanels, A_RUN);
+            for (int x = s; x < e; x++) {
+                if (x < aItems) {
+                    int r = x * A_RUN;
+                    GemmPacking.packA(transA, a, aOff, lda, m, r * MR, Math.min(A_RUN, mPanels - r), p0, kb,
+                            packed, base + r * MR * kb);
+                } else {
+                    int q = (x - aItems) * B_RUN;
+                    GemmPacking.packB(transB, b, bOff, ldb, n, q * NR, Math.min(B_RUN, nPanels - q), p0, kb,
+                            packed, base + mPanels * MR * kb + q * NR * kb);
+                }
             }
         }
 
-        /** Tasks {@code [s, e)} of the grid: each adds the chunk's product into its {@code mc × nc} block of C. */
-        void compute(int s, int e, int colTiles, int kk, boolean addToC) {
+        /** Task {@code t} of the grid: adds block {@code blk}'s product into its {@code mc × nc} tile of C. */
+        void compute(int t, int blk, boolean add) {
             float[] edge = WORKSPACE.get().edge;
-            int bBase = mPanels * MR * kk;
-            for (int t = s; t < e; t++) {
-                int i0 = (t / colTiles) * mc, j0 = (t % colTiles) * nc;
-                int i1 = Math.min(m, i0 + mc), j1 = Math.min(n, j0 + nc);
-                for (int p0 = 0; p0 < kk; p0 += kc) {
-                    int kb = Math.min(kc, kk - p0);
-                    boolean add = addToC || p0 > 0;
-                    for (int j = j0; j < j1; j += NR) {
-                        int bi = bBase + j * kk + p0 * NR; // panel j / NR starts at (j / NR)·NR·kk
-                        int cols = Math.min(NR, n - j);
-                        for (int i = i0; i < i1; i += MR) {
-                            GemmMicroKernel.tile(kb, packed, i * kk + p0 * MR, packed, bi,
-                                    c, cOff + i * ldc + j, ldc, Math.min(MR, m - i), cols, add, edge);
-                        }
-                    }
+            int p0 = blk * kc, kb = Math.min(kc, k - p0), base = (blk % 2) * slot, bBase = base + mPanels * MR * kb;
+            int i0 = (t / colTiles) * mc, j0 = (t % colTiles) * nc;
+            int i1 = Math.min(m, i0 + mc), j1 = Math.min(n, j0 + nc);
+            for (int j = j0; j < j1; j += NR) {
+                int bi = bBase + j * kb, cols = Math.min(NR, n - j); // panel j / NR starts at (j / NR)·NR·kb
+                for (int i = i0; i < i1; i += MR) {
+                    GemmMicroKernel.tile(kb, packed, base + i * kb, packed, bi,
+                            c, cOff + i * ldc + j, ldc, Math.min(MR, m - i), cols, add, edge);
                 }
             }
         }

@@ -44,9 +44,9 @@ class GemmTest {
         }
 
         /** Runs sgemm on a copy of C and returns it. */
-        float[] run(boolean accumulate, boolean parallel, long packLimit) {
+        float[] run(boolean accumulate, boolean parallel) {
             float[] out = c.clone();
-            Gemm.sgemm(ta, tb, m, n, k, a, aOff, lda, b, bOff, ldb, out, cOff, ldc, accumulate, parallel, packLimit);
+            Gemm.sgemm(ta, tb, m, n, k, a, aOff, lda, b, bOff, ldb, out, cOff, ldc, accumulate, parallel);
             return out;
         }
 
@@ -96,8 +96,8 @@ class GemmTest {
             for (int n : ODD) {
                 for (int k : ODD) {
                     Problem pb = Problem.random(seed++, ta, tb, m, n, k, (int) (seed % 3) * 5);
-                    pb.check(pb.run(false, true, Gemm.PACK_LIMIT), false);
-                    pb.check(pb.run(true, true, Gemm.PACK_LIMIT), true);
+                    pb.check(pb.run(false, true), false);
+                    pb.check(pb.run(true, true), true);
                 }
             }
         }
@@ -109,25 +109,25 @@ class GemmTest {
             "131,290,1100,false,false", "131,290,1100,true,true", "8,1000,300,false,true", "1000,9,300,true,false"})
     void matchesFloat64AcrossSeveralBlocks(int m, int n, int k, boolean ta, boolean tb) {
         Problem pb = Problem.random(7, ta, tb, m, n, k, 11);
-        pb.check(pb.run(false, true, Gemm.PACK_LIMIT), false);
-        pb.check(pb.run(true, true, Gemm.PACK_LIMIT), true);
+        pb.check(pb.run(false, true), false);
+        pb.check(pb.run(true, true), true);
     }
 
     @Test
     void emptyInnerSizeZeroesOrKeepsC() {
         for (boolean ta : new boolean[] {false, true}) {
             Problem pb = Problem.random(3, ta, !ta, 7, 33, 0, 4);
-            float[] zeroed = pb.run(false, true, Gemm.PACK_LIMIT);
+            float[] zeroed = pb.run(false, true);
             pb.check(zeroed, false);
-            assertArrayEquals(pb.c, pb.run(true, true, Gemm.PACK_LIMIT));
+            assertArrayEquals(pb.c, pb.run(true, true));
         }
         Problem empty = Problem.random(4, false, false, 0, 5, 6, 2);
-        assertArrayEquals(empty.c, empty.run(false, true, Gemm.PACK_LIMIT));
+        assertArrayEquals(empty.c, empty.run(false, true));
     }
 
     /**
-     * The same product through the pool, on one thread (another task grid), with {@code k} packed
-     * one block at a time, and as two row halves and two column halves: identical bits.
+     * The same product through the pool, on one thread (another task grid), and in three parts
+     * (rows [0, m1), then the rest as two column parts): identical bits.
      */
     @ParameterizedTest(name = "transA={0} transB={1}")
     @CsvSource({"false,false", "false,true", "true,false", "true,true"})
@@ -135,9 +135,8 @@ class GemmTest {
         int m = 203, n = 301, k = 700; // several tasks, blocks of k, and edge tiles
         Problem pb = Problem.random(5, ta, tb, m, n, k, 3);
         for (boolean accumulate : new boolean[] {false, true}) {
-            float[] pooled = pb.run(accumulate, true, Gemm.PACK_LIMIT);
-            assertArrayEquals(pooled, pb.run(accumulate, false, Gemm.PACK_LIMIT), "pool vs one thread");
-            assertArrayEquals(pooled, pb.run(accumulate, true, 1), "one block of k at a time");
+            float[] pooled = pb.run(accumulate, true);
+            assertArrayEquals(pooled, pb.run(accumulate, false), "pool vs one thread");
 
             float[] halves = pb.c.clone();
             int m1 = 77, n1 = 150;

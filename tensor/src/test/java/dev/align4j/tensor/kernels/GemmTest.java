@@ -131,7 +131,7 @@ class GemmTest {
      */
     @ParameterizedTest(name = "transA={0} transB={1}")
     @CsvSource({"false,false", "false,true", "true,false", "true,true"})
-    void bitIdenticalWhateverTheThreadsGridAndChunks(boolean ta, boolean tb) {
+    void bitIdenticalWhateverTheThreadsGridOrParts(boolean ta, boolean tb) {
         int m = 203, n = 301, k = 700; // several tasks, blocks of k, and edge tiles
         Problem pb = Problem.random(5, ta, tb, m, n, k, 3);
         for (boolean accumulate : new boolean[] {false, true}) {

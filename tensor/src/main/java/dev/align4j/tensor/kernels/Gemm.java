@@ -101,8 +101,8 @@ public final class Gemm {
             }
             return;
         }
-        int mPanels = ceilDiv(m, MR), nPanels = ceilDiv(n, NR);
-        int kBlocks = ceilDiv(k, KC), kc = ceilDiv(k, kBlocks); // even blocks: no thin last one
+        int mPanels = Math.ceilDiv(m, MR), nPanels = Math.ceilDiv(n, NR);
+        int kBlocks = Math.ceilDiv(k, KC), kc = Math.ceilDiv(k, kBlocks); // even blocks: no thin last one
         int slot = Math.toIntExact((long) (mPanels * MR + nPanels * NR) * kc);
         float[] packed = WORKSPACE.get().packed(Math.toIntExact((kBlocks > 1 ? 2L : 1L) * slot));
 
@@ -110,18 +110,18 @@ public final class Gemm {
         int threads = par ? Parallel.threads() : 1;
         // the task grid: tiles of at most MC × NC, more of them until each thread has a few,
         // cutting the longer side; then panels spread evenly over the tasks of each side
-        int rowTasks = ceilDiv(mPanels * MR, MC), colTasks = ceilDiv(nPanels * NR, NC);
+        int rowTasks = Math.ceilDiv(mPanels * MR, MC), colTasks = Math.ceilDiv(nPanels * NR, NC);
         while ((long) rowTasks * colTasks < (long) TASKS_PER_THREAD * threads
                 && (rowTasks < mPanels || colTasks < nPanels)) {
             boolean cutCols = colTasks < nPanels
-                    && (rowTasks == mPanels || ceilDiv(nPanels, colTasks) * NR >= ceilDiv(mPanels, rowTasks) * MR);
+                    && (rowTasks == mPanels || Math.ceilDiv(nPanels, colTasks) * NR >= Math.ceilDiv(mPanels, rowTasks) * MR);
             if (cutCols) colTasks++;
             else rowTasks++;
         }
-        int mc = ceilDiv(mPanels, rowTasks) * MR, nc = ceilDiv(nPanels, colTasks) * NR;
+        int mc = Math.ceilDiv(mPanels, rowTasks) * MR, nc = Math.ceilDiv(nPanels, colTasks) * NR;
         Product pr = new Product(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc,
-                packed, slot, mPanels, nPanels, kc, mc, nc, ceilDiv(n, nc));
-        int tasks = ceilDiv(m, mc) * pr.colTiles(), packs = pr.packItems();
+                packed, slot, mPanels, nPanels, kc, mc, nc, Math.ceilDiv(n, nc));
+        int tasks = Math.ceilDiv(m, mc) * pr.colTiles(), packs = pr.packItems();
         forRange(par, packs, 1, (s, e) -> pr.pack(s, e, 0));
         for (int blk = 0; blk < kBlocks; blk++) { // one phase per block: compute it, pack the next
             int block = blk, next = blk + 1 < kBlocks ? packs : 0;
@@ -146,12 +146,12 @@ public final class Gemm {
                            float[] packed, int slot, int mPanels, int nPanels, int kc, int mc, int nc, int colTiles) {
 
         int packItems() {
-            return ceilDiv(mPanels, A_RUN) + ceilDiv(nPanels, B_RUN);
+            return Math.ceilDiv(mPanels, A_RUN) + Math.ceilDiv(nPanels, B_RUN);
         }
 
         /** Packs items {@code [s, e)} of block {@code blk}: runs of A_RUN row panels, then of B_RUN column panels. */
         void pack(int s, int e, int blk) {
-            int p0 = blk * kc, kb = Math.min(kc, k - p0), base = (blk % 2) * slot, aItems = ceilDiv(mPanels, A_RUN);
+            int p0 = blk * kc, kb = Math.min(kc, k - p0), base = (blk % 2) * slot, aItems = Math.ceilDiv(mPanels, A_RUN);
             for (int x = s; x < e; x++) {
                 if (x < aItems) {
                     int r = x * A_RUN;
@@ -179,10 +179,6 @@ public final class Gemm {
                 }
             }
         }
-    }
-
-    private static int ceilDiv(int x, int y) {
-        return (x + y - 1) / y;
     }
 
     private static void forRange(boolean parallel, int n, int grain, Parallel.Range body) {

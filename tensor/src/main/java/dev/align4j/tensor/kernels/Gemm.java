@@ -33,9 +33,10 @@ import java.util.Arrays;
  *
  * <p>The packed buffer ({@code 2·(m + n)·kc} floats) belongs to the calling thread, grown once and
  * reused. Tried and dropped, on the bench shapes: packing all of {@code k} first in one phase
- * (the packed data goes cold: 7% slower on one thread, no faster on two), packing each block in
- * its own phase (two barriers per block: slower), and reading A unpacked from its rows (the
- * kernel then broadcasts from 12 streams: 10% slower).
+ * (the packed data goes cold and the buffer grows with {@code k}; no faster), packing each block
+ * in its own phase (two barriers per block: slower), reading A unpacked from its rows (the kernel
+ * then broadcasts from 12 streams: 10% slower), walking row panels outside column panels, and
+ * tasks of 240 rows or 512 columns (no faster).
  *
  * <p>Deliberately not here: a separate kernel for matrix-vector shapes ({@code m} or {@code n}
  * of a few); they take the same path, pay the packing and fill a fraction of each tile.

@@ -21,7 +21,7 @@ import jdk.incubator.vector.VectorMask;
  * source in its own layout: the kernel sees the same panels for all four combinations.
  *
  * <p>The source is read along its rows. When those run across the panels, a run of panels is
- * filled in one pass, so each source row is read in one long stretch (few pages, few TLB misses).
+ * filled in one pass, so a source row is read in one stretch across the run, not panel by panel.
  * When they run down a panel, each panel row is one gather across the source rows (one lane per
  * row), which measured 1.4× faster than scattering scalar stores down the panel.
  *

@@ -1,6 +1,7 @@
 package dev.align4j.models;
 
 import dev.align4j.tensor.LogProbs;
+import dev.align4j.tensor.ShapeOps;
 import dev.align4j.tensor.Tensor;
 
 import java.util.Map;
@@ -11,7 +12,9 @@ import java.util.Map;
  *
  * <p>What it is: the hidden states and the output projection, separately, so heads (value head,
  * score head) can read the hidden states and losses can take fused per-token log-probs. What it is
- * not: a tokenizer, a sampler, or a loader — those are other layers. Parameters are named as in the
+ * not: a tokenizer, a sampler, or a loader — those are other layers. The cached forward
+ * ({@link #hiddenStates(PackedBatch, KvCache, int[])}) runs the same layer code as the training one,
+ * only its attention step reads and extends a {@link KvCache} ({@link LayerAttention}). Parameters are named as in the
  * Hugging Face checkpoint, so a saved model loads in transformers.
  */
 public interface CausalLM {
@@ -29,8 +32,22 @@ public interface CausalLM {
      */
     Map<String, Tensor> parameters();
 
+    /** The longest sequence the model takes, in tokens: n_positions or max_position_embeddings. */
+    int contextLength();
+
+    /** An empty {@link KvCache} shaped for this model's layers and key/value heads. */
+    KvCache newKvCache();
+
     /** The final hidden states after the last norm: (T, C). */
     Tensor hiddenStates(PackedBatch batch);
+
+    /**
+     * The final hidden states (T, C) of new tokens: segment {@code s} of {@code batch} continues the
+     * sequence cached in {@code slots[s]} (its positions start at that slot's length), and every
+     * layer's keys and values of the new tokens are appended to the cache. Without gradients: run
+     * it inside {@code Autograd.noGrad()}.
+     */
+    Tensor hiddenStates(PackedBatch batch, KvCache cache, int[] slots);
 
     /** The output projection: hidden (T, C) → logits (T, V). */
     Tensor lmHead(Tensor hidden);
@@ -38,6 +55,18 @@ public interface CausalLM {
     /** Logits (T, V) for every token of the batch. */
     default Tensor logits(PackedBatch batch) {
         return lmHead(hiddenStates(batch));
+    }
+
+    /**
+     * Logits (S, V) of the last new token of each of the S sequences — the rows sampling needs,
+     * after a prefill (many tokens of a sequence) or a decode step (one token each) — extending the
+     * cache as {@link #hiddenStates(PackedBatch, KvCache, int[])} does.
+     */
+    default Tensor logits(PackedBatch batch, KvCache cache, int[] slots) {
+        Tensor hidden = hiddenStates(batch, cache, slots); // (T, C)
+        int[] last = new int[slots.length];
+        for (int s = 0; s < last.length; s++) last[s] = batch.segments().end(s) - 1;
+        return lmHead(ShapeOps.indexSelect(hidden, 0, last));
     }
 
     /**

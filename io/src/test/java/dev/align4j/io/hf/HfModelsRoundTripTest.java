@@ -3,6 +3,7 @@ package dev.align4j.io.hf;
 import dev.align4j.io.safetensors.DType;
 import dev.align4j.io.safetensors.SafetensorsSource;
 import dev.align4j.models.CausalLM;
+import dev.align4j.models.KvCache;
 import dev.align4j.models.PackedBatch;
 import dev.align4j.models.gpt2.Gpt2Config;
 import dev.align4j.models.gpt2.Gpt2Model;
@@ -199,7 +200,10 @@ class HfModelsRoundTripTest {
             public int vocabSize() { return 1; }
             public int hiddenSize() { return 1; }
             public Map<String, Tensor> parameters() { return Map.of(); }
+            public int contextLength() { return 1; }
+            public KvCache newKvCache() { throw new UnsupportedOperationException(); }
             public Tensor hiddenStates(PackedBatch batch) { throw new UnsupportedOperationException(); }
+            public Tensor hiddenStates(PackedBatch batch, KvCache cache, int[] slots) { throw new UnsupportedOperationException(); }
             public Tensor lmHead(Tensor hidden) { throw new UnsupportedOperationException(); }
         };
         assertTrue(assertThrows(IllegalArgumentException.class, () -> HfModels.save(foreign, target, SaveOptions.defaults()))

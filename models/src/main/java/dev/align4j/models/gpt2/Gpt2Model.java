@@ -1,9 +1,10 @@
 package dev.align4j.models.gpt2;
 
 import dev.align4j.models.CausalLM;
+import dev.align4j.models.KvCache;
+import dev.align4j.models.LayerAttention;
 import dev.align4j.models.PackedBatch;
 import dev.align4j.models.Weights;
-import dev.align4j.tensor.Attention;
 import dev.align4j.tensor.Elementwise;
 import dev.align4j.tensor.Embedding;
 import dev.align4j.tensor.Linalg;
@@ -22,7 +23,9 @@ import java.util.Map;
  * the Hub's names (with the {@code transformer.} prefix of {@code GPT2LMHeadModel}) and its Conv1D
  * layout {@code [in, out]}, so a projection is {@code x·W + b} with no transpose anywhere. What it
  * is not: dropout (post-training runs without it, as TRL's defaults do for GPT-2 fine-tuning with
- * {@code dropout=0}), cross-attention, or a KV cache (the generation engine owns that).
+ * {@code dropout=0}) or cross-attention. Training and generation share one forward pass
+ * ({@code forward}); only the attention step differs ({@link LayerAttention}: packed causal, or
+ * over a {@link KvCache}).
  */
 public final class Gpt2Model implements CausalLM {
     private final Gpt2Config config;
@@ -106,30 +109,57 @@ public final class Gpt2Model implements CausalLM {
     }
 
     @Override
+    public int contextLength() {
+        return config.nPositions();
+    }
+
+    @Override
+    public KvCache newKvCache() {
+        return new KvCache(config.nLayer(), config.nHead(), config.headDim());
+    }
+
+    @Override
     public Tensor hiddenStates(PackedBatch batch) {
+        checkPositions(batch);
+        return forward(batch, LayerAttention.causal(batch.segments()));
+    }
+
+    @Override
+    public Tensor hiddenStates(PackedBatch batch, KvCache cache, int[] slots) {
+        checkPositions(batch);
+        return forward(batch, cache.extend(batch, slots));
+    }
+
+    /** The one forward pass of both paths: embeddings, the blocks with {@code attention}, the final norm. */
+    private Tensor forward(PackedBatch batch, LayerAttention attention) {
         int T = batch.size(), C = config.nEmbd(), H = config.nHead(), D = config.headDim();
-        int[] positions = batch.positions();
-        for (int t = 0; t < T; t++) {
-            if (positions[t] >= config.nPositions()) {
-                throw new IllegalArgumentException("gpt2: position " + positions[t] + " of token " + t
-                        + " is past n_positions " + config.nPositions() + "; shorten the sequence");
-            }
-        }
-        Tensor x = Elementwise.add(Embedding.lookup(wte, batch.tokens()), Embedding.lookup(wpe, positions)); // (T, C)
+        Tensor x = Elementwise.add(Embedding.lookup(wte, batch.tokens()), Embedding.lookup(wpe, batch.positions())); // (T, C)
         float eps = (float) config.layerNormEpsilon();
-        for (Block b : blocks) {
+        for (int l = 0; l < blocks.length; l++) {
+            Block b = blocks[l];
             Tensor a = Norms.layerNorm(x, b.ln1W, b.ln1B, eps);
             Tensor qkv = Linalg.conv1d(a, b.attnW, b.attnB); // (T, 3C)
             Tensor q = ShapeOps.slice(qkv, 1, 0, C).view(T, H, D);
             Tensor k = ShapeOps.slice(qkv, 1, C, 2 * C).view(T, H, D);
             Tensor v = ShapeOps.slice(qkv, 1, 2 * C, 3 * C).view(T, H, D);
-            Tensor y = Attention.causal(q, k, v, batch.segments()).view(T, C);
+            Tensor y = attention.attend(l, q, k, v).view(T, C);
             x = Elementwise.add(x, Linalg.conv1d(y, b.projW, b.projB));
             Tensor m = Norms.layerNorm(x, b.ln2W, b.ln2B, eps);
             Tensor f = Elementwise.gelu(Linalg.conv1d(m, b.fcW, b.fcB)); // (T, 4C)
             x = Elementwise.add(x, Linalg.conv1d(f, b.mlpProjW, b.mlpProjB));
         }
         return Norms.layerNorm(x, lnFW, lnFB, eps);
+    }
+
+    /** Checked before the cache is touched, so a rejected batch leaves it as it was. */
+    private void checkPositions(PackedBatch batch) {
+        int[] positions = batch.positions();
+        for (int t = 0; t < positions.length; t++) {
+            if (positions[t] >= config.nPositions()) {
+                throw new IllegalArgumentException("gpt2: position " + positions[t] + " of token " + t
+                        + " is past n_positions " + config.nPositions() + "; shorten the sequence");
+            }
+        }
     }
 
     @Override

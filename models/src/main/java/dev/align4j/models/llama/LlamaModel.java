@@ -1,9 +1,10 @@
 package dev.align4j.models.llama;
 
 import dev.align4j.models.CausalLM;
+import dev.align4j.models.KvCache;
+import dev.align4j.models.LayerAttention;
 import dev.align4j.models.PackedBatch;
 import dev.align4j.models.Weights;
-import dev.align4j.tensor.Attention;
 import dev.align4j.tensor.Elementwise;
 import dev.align4j.tensor.Embedding;
 import dev.align4j.tensor.Linalg;
@@ -22,9 +23,10 @@ import java.util.Map;
  * <p>Based on transformers' {@code modeling_llama.py}, with the members' differences as config
  * switches: Qwen2's q/k/v biases, Qwen3's per-head q_norm/k_norm (applied before RoPE), Llama's
  * optional attention and MLP biases. Weights keep the Hub's names and {@code [out, in]} layouts.
- * What it is not: a KV cache (the generation engine's), dropout, or sliding-window attention beyond
- * the window: a Mistral batch with a sequence longer than {@code sliding_window} is rejected, since
- * within the window the two are the same.
+ * Training and generation share one forward pass ({@code forward}); only the attention step differs
+ * ({@link LayerAttention}: packed causal, or over a {@link KvCache}). What it is not: dropout, or
+ * sliding-window attention beyond the window: a Mistral sequence longer than {@code sliding_window}
+ * (counting cached tokens) is rejected, since within the window the two are the same.
  */
 public final class LlamaModel implements CausalLM {
     private final LlamaConfig config;
@@ -123,13 +125,35 @@ public final class LlamaModel implements CausalLM {
     }
 
     @Override
+    public int contextLength() {
+        return config.maxPositionEmbeddings();
+    }
+
+    @Override
+    public KvCache newKvCache() {
+        return new KvCache(config.numHiddenLayers(), config.numKeyValueHeads(), config.headDim());
+    }
+
+    @Override
     public Tensor hiddenStates(PackedBatch batch) {
         checkWindow(batch);
+        return forward(batch, LayerAttention.causal(batch.segments()));
+    }
+
+    @Override
+    public Tensor hiddenStates(PackedBatch batch, KvCache cache, int[] slots) {
+        checkWindow(batch);
+        return forward(batch, cache.extend(batch, slots));
+    }
+
+    /** The one forward pass of both paths: embedding, the layers with {@code attention}, the final norm. */
+    private Tensor forward(PackedBatch batch, LayerAttention attention) {
         int T = batch.size(), H = config.numAttentionHeads(), Hkv = config.numKeyValueHeads(), D = config.headDim();
         float eps = (float) config.rmsNormEps();
         Rope.Table rope = Rope.table(batch.positions(), invFreq); // shared by every layer, q and k
         Tensor x = Embedding.lookup(embedTokens, batch.tokens()); // (T, C)
-        for (Layer l : layers) {
+        for (int i = 0; i < layers.length; i++) {
+            Layer l = layers[i];
             Tensor h = Norms.rmsNorm(x, l.inputNorm, eps);
             Tensor q = Linalg.linear(h, l.q, l.qBias).view(T, H, D);
             Tensor k = Linalg.linear(h, l.k, l.kBias).view(T, Hkv, D);
@@ -140,7 +164,7 @@ public final class LlamaModel implements CausalLM {
             }
             q = Rope.apply(q, rope);
             k = Rope.apply(k, rope);
-            Tensor y = Attention.causal(q, k, v, batch.segments()).view(T, H * D);
+            Tensor y = attention.attend(i, q, k, v).view(T, H * D);
             x = Elementwise.add(x, Linalg.linear(y, l.o, l.oBias));
             Tensor m = Norms.rmsNorm(x, l.postNorm, eps);
             Tensor gated = Elementwise.mul(Elementwise.silu(Linalg.linear(m, l.gate, l.gateBias)), Linalg.linear(m, l.up, l.upBias));
@@ -154,12 +178,15 @@ public final class LlamaModel implements CausalLM {
         return Linalg.linear(hidden, lmHead, null); // (T, V)
     }
 
+    /** A sequence's length is its last position + 1 (cached tokens included); checked before the cache is touched. */
     private void checkWindow(PackedBatch batch) {
         if (config.slidingWindow() <= 0) return;
         var seg = batch.segments();
+        int[] positions = batch.positions();
         for (int s = 0; s < seg.segments(); s++) {
-            if (seg.end(s) - seg.start(s) > config.slidingWindow()) {
-                throw new IllegalArgumentException(config.modelType() + ": sequence " + s + " has " + (seg.end(s) - seg.start(s))
+            int length = seg.end(s) > seg.start(s) ? positions[seg.end(s) - 1] + 1 : 0;
+            if (length > config.slidingWindow()) {
+                throw new IllegalArgumentException(config.modelType() + ": sequence " + s + " reaches " + length
                         + " tokens, more than sliding_window " + config.slidingWindow()
                         + "; windowed attention is not supported, so keep sequences within the window");
             }

@@ -1,0 +1,164 @@
+package dev.align4j.generate;
+
+import dev.align4j.models.CausalLM;
+import dev.align4j.models.PackedBatch;
+import dev.align4j.models.gpt2.Gpt2Config;
+import dev.align4j.models.gpt2.Gpt2Model;
+import dev.align4j.models.llama.LlamaConfig;
+import dev.align4j.models.llama.LlamaModel;
+import dev.align4j.tensor.Autograd;
+import dev.align4j.tensor.ShapeOps;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The engine against full forward passes recomputed without a cache, and its batching invariants. */
+class GeneratorTest {
+
+    static CausalLM model(String type) {
+        return type.equals("gpt2") ? Gpt2Model.random(new Gpt2Config(97, 64, 48, 2, 4, 96, 1e-5, "gelu_new"), 31, 0.3)
+                : LlamaModel.random(LlamaConfig.tiny(type, 89, 64, 2, 4, 2), 32, 0.3);
+    }
+
+    static int[] ids(long seed, int n, int vocab) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int[] out = new int[n];
+        for (int i = 0; i < n; i++) out[i] = r.nextInt(vocab);
+        return out;
+    }
+
+    /** The logits row (V) of a full, uncached forward pass at the last token. */
+    static float[] fullLastRow(CausalLM m, int[] tokens) {
+        try (var g = Autograd.noGrad()) {
+            return ShapeOps.slice(m.logits(PackedBatch.of(tokens)), 0, tokens.length - 1, tokens.length).toArray();
+        }
+    }
+
+    static int[] concat(int[] a, int[] b, int bLength) {
+        int[] c = Arrays.copyOf(a, a.length + bLength);
+        System.arraycopy(b, 0, c, a.length, bLength);
+        return c;
+    }
+
+    /**
+     * Every generated token equals the argmax of a full forward pass over the prompt and the tokens
+     * before it, and its raw log-prob that pass's log-softmax; four prompts of lengths 1, 3, 7, 12
+     * run two at a time, so prompts join as others finish.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"gpt2", "llama", "qwen2", "qwen3", "mistral"})
+    void greedyWithTheCacheEqualsTheFullForwardArgmaxAtEveryStep(String type) {
+        CausalLM m = model(type);
+        int[][] prompts = {ids(1, 7, m.vocabSize()), ids(2, 1, m.vocabSize()), ids(3, 12, m.vocabSize()), ids(4, 3, m.vocabSize())};
+        int[] maxNew = {6, 9, 4, 8};
+        List<Request> requests = new ArrayList<>();
+        for (int r = 0; r < prompts.length; r++) requests.add(new Request(prompts[r], SamplingParams.greedy(maxNew[r])));
+        List<List<Completion>> out = new Generator(m, 2).generate(requests);
+        for (int r = 0; r < prompts.length; r++) {
+            Completion c = out.get(r).getFirst();
+            int[] gen = c.tokenIds();
+            assertEquals(maxNew[r], gen.length);
+            assertEquals("length", c.finishReason().value());
+            for (int t = 0; t < gen.length; t++) {
+                float[] row = fullLastRow(m, concat(prompts[r], gen, t));
+                int argmax = 0;
+                for (int i = 1; i < row.length; i++) if (row[i] > row[argmax]) argmax = i;
+                assertEquals(argmax, gen[t], type + " request " + r + " token " + t);
+                assertEquals(Sampler.logSoftmaxAt(row, 0, row.length, gen[t]), c.rawLogprobs()[t], 1e-4, "raw log-prob");
+                assertEquals(0f, c.logprobs()[t]);
+            }
+        }
+    }
+
+    /** Sampled tokens too: raw log-probs equal the full pass's log-softmax, sampling ones log-softmax(logits / T). */
+    @Test
+    void sampledLogProbsMatchTheFullForwardPass() {
+        CausalLM m = model("llama");
+        int[] prompt = ids(9, 5, m.vocabSize());
+        Completion c = new Generator(m, 4).generate(prompt, SamplingParams.sample(1, 12, 0.7, 42)).getFirst();
+        int[] gen = c.tokenIds();
+        for (int t = 0; t < gen.length; t++) {
+            float[] row = fullLastRow(m, concat(prompt, gen, t));
+            assertEquals(Sampler.logSoftmaxAt(row, 0, row.length, gen[t]), c.rawLogprobs()[t], 1e-4);
+            float[] scaled = row.clone();
+            for (int i = 0; i < scaled.length; i++) scaled[i] /= 0.7f;
+            assertEquals(Sampler.logSoftmaxAt(scaled, 0, scaled.length, gen[t]), c.logprobs()[t], 1e-4);
+        }
+    }
+
+    /** A request alone and the same request among 16 mixed ones (5 running at a time) give the same completion. */
+    @Test
+    void aSeedGivesTheSameCompletionAloneAndInABatchOf16() {
+        CausalLM m = model("qwen3");
+        SamplingParams params = new SamplingParams(1, 10, 0.9, 20, 0.95, 0.05, 1.2, 1234, null);
+        int[] prompt = ids(100, 6, m.vocabSize());
+        Completion alone = new Generator(m, 1).generate(prompt, params).getFirst();
+        List<Request> mixed = new ArrayList<>();
+        for (int r = 0; r < 16; r++) {
+            mixed.add(r == 11 ? new Request(prompt, params)
+                    : new Request(ids(200 + r, 1 + r % 9, m.vocabSize()), SamplingParams.sample(1, 3 + r % 7, 1.0 + r * 0.05, r)));
+        }
+        Completion batched = new Generator(m, 5).generate(mixed).get(11).getFirst();
+        assertArrayEquals(alone.tokenIds(), batched.tokenIds());
+        assertArrayEquals(alone.logprobs(), batched.logprobs(), 1e-5f);
+        assertArrayEquals(alone.rawLogprobs(), batched.rawLogprobs(), 1e-5f);
+    }
+
+    /** n = 4 completions sharing one prefill equal four single requests seeded seed + i, and differ from each other. */
+    @Test
+    void nCompletionsSharingAPrefillEqualSeparateRequests() {
+        CausalLM m = model("gpt2");
+        int[] prompt = ids(7, 9, m.vocabSize());
+        SamplingParams params = new SamplingParams(4, 8, 1.0, 0, 0.9, 0, 1, 77, null);
+        List<Completion> shared = new Generator(m, 8).generate(prompt, params);
+        assertEquals(4, shared.size());
+        List<Request> separate = new ArrayList<>();
+        for (int i = 0; i < 4; i++) separate.add(new Request(prompt, params.withSeed(1, 77 + i)));
+        List<List<Completion>> alone = new Generator(m, 8).generate(separate);
+        for (int i = 0; i < 4; i++) {
+            assertArrayEquals(alone.get(i).getFirst().tokenIds(), shared.get(i).tokenIds(), "completion " + i);
+            assertArrayEquals(alone.get(i).getFirst().rawLogprobs(), shared.get(i).rawLogprobs(), 1e-5f);
+        }
+        assertTrue(!Arrays.equals(shared.get(0).tokenIds(), shared.get(1).tokenIds())
+                || !Arrays.equals(shared.get(2).tokenIds(), shared.get(3).tokenIds()), "different seeds, different samples");
+    }
+
+    @Test
+    void stopTokensLengthAndTheContextEndACompletion() {
+        CausalLM m = model("gpt2"); // n_positions 64
+        int[] prompt = ids(5, 4, m.vocabSize());
+        int[] greedy = new Generator(m, 1).generate(prompt, SamplingParams.greedy(5)).getFirst().tokenIds();
+        Completion stopped = new Generator(m, 1).generate(prompt, SamplingParams.greedy(5, greedy[2])).getFirst();
+        int firstStop = 0;
+        while (greedy[firstStop] != greedy[2]) firstStop++;
+        assertArrayEquals(Arrays.copyOf(greedy, firstStop + 1), stopped.tokenIds(), "the stop token is kept, nothing after it");
+        assertEquals(Completion.FinishReason.STOP, stopped.finishReason());
+        Completion full = new Generator(m, 1).generate(ids(6, 60, m.vocabSize()), SamplingParams.greedy(10)).getFirst();
+        assertEquals(4, full.tokenIds().length, "60 prompt tokens + 4 fill the context of 64");
+        assertEquals(Completion.FinishReason.LENGTH, full.finishReason());
+    }
+
+    @Test
+    void badRequestsAreRejectedBeforeAnyWork() {
+        CausalLM m = model("gpt2");
+        Generator g = new Generator(m, 2);
+        SamplingParams p = SamplingParams.greedy(3);
+        var tooLong = assertThrows(IllegalArgumentException.class, () -> g.generate(ids(1, 64, m.vocabSize()), p));
+        assertTrue(tooLong.getMessage().contains("context is 64"), tooLong.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> g.generate(new int[0], p));
+        assertThrows(IllegalArgumentException.class, () -> g.generate(new int[] {1, m.vocabSize()}, p));
+        assertThrows(IllegalArgumentException.class, () -> g.generate(new int[] {-1}, p));
+        assertThrows(IllegalArgumentException.class, () -> new Generator(m, 0));
+        assertThrows(IllegalArgumentException.class, () -> new Request(null, p));
+    }
+}

@@ -1,0 +1,288 @@
+package dev.align4j.cli.bench;
+
+import dev.align4j.io.hf.HfModels;
+import dev.align4j.io.hf.LoadOptions;
+import dev.align4j.io.hf.SaveOptions;
+import dev.align4j.io.safetensors.DType;
+import dev.align4j.models.CausalLM;
+import dev.align4j.models.PackedBatch;
+import dev.align4j.models.gpt2.Gpt2Config;
+import dev.align4j.models.gpt2.Gpt2Model;
+import dev.align4j.tensor.Autograd;
+import dev.align4j.tensor.Tensor;
+import dev.align4j.tensor.kernels.Gemm;
+import dev.align4j.tensor.kernels.Parallel;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code align4j bench forward}: the speed of a no-grad forward pass of a GPT-2-shaped model over
+ * packed tokens, with float32 and with frozen BF16 weights, against the engine's own GEMM rate; and
+ * the peak resident memory of loading a BF16 checkpoint with its matrices frozen in BF16.
+ *
+ * <p>What it is: a random GPT-2 (124M shapes by default) saved as a BF16 checkpoint in a temporary
+ * folder (or the folder of {@code --checkpoint}), loaded twice — widened to float32, and frozen BF16
+ * (read in place from the mapped file) — and timed on the same batch, logits included (the median
+ * after warm-up); both see the same weight values, so their logits must be bit-identical, which is
+ * checked. The reference is {@link Gemm#sgemm} timed on the model's largest product in the same run;
+ * the forward's rate counts {@code 2·(matmul weights)·tokens} plus the causal attention's
+ * {@code 2·C·S(S+1)} per layer and sequence of S tokens, and the ratio of the two rates is the
+ * bench's ratio line. The memory figure comes from a fresh JVM ({@link LoadRssProbe}): peak RSS over
+ * its baseline while loading frozen and running one short forward, divided by the checkpoint's size
+ * (target ≤ 1.2). What it is not: a training benchmark (no backward) or a comparison with another
+ * library.
+ */
+@Command(name = "forward",
+        mixinStandardHelpOptions = true,
+        description = "No-grad forward of a GPT-2-shaped random model over packed tokens, float32 vs frozen BF16 weights, "
+                + "as a fraction of the engine's GEMM rate; peak RSS of loading a BF16 checkpoint frozen.")
+public final class ForwardBench implements Runnable {
+
+    @Option(names = "--sequences", defaultValue = "4", description = "Packed sequences (default: ${DEFAULT-VALUE}).")
+    int sequences;
+
+    @Option(names = "--length", defaultValue = "256", description = "Tokens per sequence (default: ${DEFAULT-VALUE}).")
+    int length;
+
+    @Option(names = "--n-layer", defaultValue = "12", description = "Layers (default: ${DEFAULT-VALUE}, GPT-2 small).")
+    int nLayer;
+
+    @Option(names = "--n-embd", defaultValue = "768", description = "Width C (default: ${DEFAULT-VALUE}).")
+    int nEmbd;
+
+    @Option(names = "--n-head", defaultValue = "12", description = "Heads (default: ${DEFAULT-VALUE}).")
+    int nHead;
+
+    @Option(names = "--vocab-size", defaultValue = "50257", description = "Vocabulary V (default: ${DEFAULT-VALUE}).")
+    int vocabSize;
+
+    @Option(names = "--checkpoint", description = "A GPT-2 model folder to load instead of a random BF16 one "
+            + "(its matrices are read in place only when stored as BF16).")
+    Path checkpoint;
+
+    @Option(names = "--runs", defaultValue = "3", description = "Timed runs; the median is reported (default: ${DEFAULT-VALUE}).")
+    int runs;
+
+    @Option(names = "--warmup", defaultValue = "1", description = "Untimed warm-up runs (default: ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = "--rss-tokens", defaultValue = "64",
+            description = "Tokens of the forward that touches every weight page in the memory run (default: ${DEFAULT-VALUE}).")
+    int rssTokens;
+
+    private static final Pattern PROBE = Pattern.compile("baseline_kb=(\\d+) peak_kb=(\\d+) peak_reset=(true|false)");
+
+    @Override
+    public void run() {
+        if (runs < 1 || warmup < 1 || sequences < 1 || length < 1 || rssTokens < 1) {
+            throw new IllegalArgumentException("bench forward: --runs, --warmup, --sequences, --length and --rss-tokens must be "
+                    + "at least 1 (the first warm-up run gives the logits that are compared)");
+        }
+        try {
+            Path folder = checkpoint != null ? checkpoint : Files.createTempDirectory("align4j-bench-forward");
+            try {
+                if (checkpoint == null) writeRandomCheckpoint(folder);
+                measure(folder);
+            } finally {
+                if (checkpoint == null) deleteFolder(folder);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private void writeRandomCheckpoint(Path folder) throws IOException {
+        Gpt2Config config = new Gpt2Config(vocabSize, 1024, nEmbd, nLayer, nHead, 4 * nEmbd, 1e-5, "gelu_new");
+        HfModels.save(Gpt2Model.random(config, 1, 0.02), folder, SaveOptions.defaults().withDtype(DType.BF16));
+    }
+
+    private void measure(Path folder) throws IOException {
+        long fileBytes = weightBytes(folder);
+        CausalLM model = load(folder, LoadOptions.defaults());
+        Gpt2Config c = ((Gpt2Model) model).config();
+        if (length > c.nPositions() || rssTokens > c.nPositions()) {
+            throw new IllegalArgumentException("bench forward: --length " + length + " and --rss-tokens " + rssTokens
+                    + " must not exceed n_positions " + c.nPositions());
+        }
+        int tokens = sequences * length, C = c.nEmbd(), V = c.vocabSize();
+        long matmulWeights = (long) c.nLayer() * (4L * C * C + 2L * C * c.nInner()) + (long) V * C; // blocks + tied head
+        double flops = 2.0 * matmulWeights * tokens + 2.0 * C * c.nLayer() * sequences * length * (length + 1.0);
+        PackedBatch batch = batch(tokens, V);
+
+        System.out.printf("align4j bench forward: GPT-2, %d layers, C=%d, %d heads, V=%d; %s, %d × %d = %d packed tokens, "
+                        + "no grad, logits included; %d threads (load average %.1f: the machine is shared, times are noisy)%n",
+                c.nLayer(), C, c.nHead(), V, checkpoint == null ? "random weights N(0, 0.02) saved as BF16" : folder.toString(),
+                sequences, length, tokens, Parallel.threads(), ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        System.out.printf("  checkpoint: %.1f MB of weights; both runs load it: float32 = widened on load, "
+                + "frozen bf16 = matrices read in place from the mapped file and widened block by block inside the kernels%n", fileBytes / 1e6);
+        System.out.printf("  work per forward: 2 × %.1fM matmul weights × %d tokens + causal attention 2·C·S(S+1) per layer "
+                + "and sequence = %.1f GFLOP%n", matmulWeights / 1e6, tokens, flops / 1e9);
+        System.out.printf("  time: median of %d runs after %d warm-up runs%n%n", runs, warmup);
+
+        Timing f32 = time(model, batch);
+        Timing bf16 = time(load(folder, LoadOptions.frozenBf16()), batch);
+        boolean identical = Arrays.equals(f32.logits, bf16.logits);
+        Product largest = Product.largest(tokens, C, c.nInner(), V);
+        double gemmGflops = largest.gflops(runs, warmup);
+
+        System.out.printf("%-22s %10s %10s %9s %8s%n", "weights", "ms", "tokens/s", "GFLOP/s", "vs gemm");
+        row("float32", f32.ms, tokens, flops, gemmGflops);
+        row("frozen bf16", bf16.ms, tokens, flops, gemmGflops);
+        System.out.printf("%-22s %10s %10s %9.1f %8s   (%s)%n", "gemm reference", "", "", gemmGflops, "1.00", largest.describe());
+        System.out.printf("  frozen bf16 / float32 time: %.2f×; logits bit-identical: %s%n", bf16.ms / f32.ms, identical ? "yes" : "NO");
+        System.out.printf("forward_gflops_vs_gemm float32 %.2f bf16 %.2f%n%n",
+                flops / f32.ms / 1e6 / gemmGflops, flops / bf16.ms / 1e6 / gemmGflops);
+        peakRss(folder, fileBytes);
+    }
+
+    private static void row(String name, double ms, int tokens, double flops, double gemmGflops) {
+        double gflops = flops / ms / 1e6;
+        System.out.printf("%-22s %10.1f %10.0f %9.1f %8.2f%n", name, ms, tokens / (ms / 1e3), gflops, gflops / gemmGflops);
+    }
+
+    /** The memory run, in a fresh JVM ({@link LoadRssProbe}). */
+    private void peakRss(Path folder, long fileBytes) throws IOException {
+        System.out.println("memory: a fresh JVM (same flags) GCs, resets its peak RSS (echo 5 > /proc/self/clear_refs) and reads "
+                + "VmRSS as the baseline, loads the checkpoint frozen BF16, runs one forward of " + rssTokens
+                + " tokens (every weight page touched, activations small), then reads the peak VmHWM");
+        if (!Files.isReadable(Path.of("/proc/self/status"))) {
+            System.out.println("  not measured: needs Linux's /proc/self/status");
+            return;
+        }
+        String out = runProbe(folder);
+        Matcher m = PROBE.matcher(out);
+        if (!m.find()) throw new IllegalStateException("bench forward: the memory probe failed:\n" + out);
+        long baseline = Long.parseLong(m.group(1)) * 1024, peak = Long.parseLong(m.group(2)) * 1024;
+        System.out.printf("  baseline %.1f MB, peak %.1f MB, peak − baseline %.1f MB, checkpoint %.1f MB%s%n", baseline / 1e6,
+                peak / 1e6, (peak - baseline) / 1e6, fileBytes / 1e6,
+                m.group(3).equals("true") ? "" : " (the peak could not be reset: it may be the JVM's start-up peak)");
+        System.out.printf("peak_rss_over_baseline_vs_file %.3f (target ≤ 1.2)%n", (double) (peak - baseline) / fileBytes);
+    }
+
+    private String runProbe(Path folder) throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.add("--add-modules=jdk.incubator.vector");
+        cmd.add("--enable-native-access=ALL-UNNAMED");
+        for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (arg.startsWith("-Xm") || arg.startsWith("-XX:") || arg.startsWith("-Dalign4j.")) cmd.add(arg);
+        }
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), LoadRssProbe.class.getName(), folder.toString(),
+                String.valueOf(rssTokens)));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        try {
+            if (p.waitFor() != 0) throw new IllegalStateException("bench forward: the memory probe exited with " + p.exitValue() + ":\n" + out);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("bench forward: interrupted while waiting for the memory probe", e);
+        }
+        return out;
+    }
+
+    /** The GEMM reference: one product of the model, {@code (m, k)·op(B)} with B stored (n, k) when {@code transB}. */
+    private record Product(int m, int n, int k, boolean transB, String what) {
+
+        /** The largest of the model's products by work: the tied lm head or the MLP's. */
+        static Product largest(int tokens, int c, int inner, int vocab) {
+            return (long) vocab * c >= (long) inner * c
+                    ? new Product(tokens, vocab, c, true, "the tied lm head")
+                    : new Product(tokens, inner, c, false, "the MLP's c_fc");
+        }
+
+        /** Median GFLOP/s of {@link Gemm#sgemm} on this shape, inputs seeded, output preallocated. */
+        double gflops(int runs, int warmup) {
+            float[] a = Tensor.randn(1, m, k).storage(), b = Tensor.randn(2, n, k).storage(), c = new float[m * n];
+            Runnable product = () -> Gemm.sgemm(false, transB, m, n, k, a, 0, k, b, 0, transB ? k : n, c, 0, n, false);
+            for (int i = 0; i < Math.max(1, warmup); i++) product.run();
+            double[] ms = new double[runs];
+            for (int i = 0; i < runs; i++) {
+                long start = System.nanoTime();
+                product.run();
+                ms[i] = (System.nanoTime() - start) / 1e6;
+            }
+            return 2.0 * m * n * k / median(ms) / 1e6;
+        }
+
+        String describe() {
+            return "Gemm.sgemm on the largest product, " + what + ": (" + m + "×" + k + ")·(" + k + "×" + n + ")";
+        }
+    }
+
+    /** The median forward time, and the logits of the first run. */
+    private record Timing(double ms, float[] logits) {}
+
+    private Timing time(CausalLM model, PackedBatch batch) {
+        float[] logits = forward(model, batch).toArray();
+        for (int i = 1; i < warmup; i++) forward(model, batch);
+        double[] ms = new double[runs];
+        for (int i = 0; i < runs; i++) {
+            long start = System.nanoTime();
+            forward(model, batch);
+            ms[i] = (System.nanoTime() - start) / 1e6;
+        }
+        return new Timing(median(ms), logits);
+    }
+
+    private static double median(double[] values) {
+        double[] v = values.clone();
+        Arrays.sort(v);
+        int n = v.length;
+        return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    }
+
+    private static Tensor forward(CausalLM model, PackedBatch batch) {
+        try (Autograd.Scope ignored = Autograd.noGrad()) {
+            return model.logits(batch);
+        }
+    }
+
+    /** {@code sequences} random sequences of {@code length} tokens, packed. */
+    private PackedBatch batch(int tokens, int vocab) {
+        SplittableRandom rng = new SplittableRandom(7);
+        List<int[]> seqs = new ArrayList<>();
+        for (int s = 0; s < sequences; s++) seqs.add(rng.ints(length, 0, vocab).toArray());
+        return PackedBatch.of(seqs);
+    }
+
+    private static CausalLM load(Path folder, LoadOptions options) {
+        try {
+            CausalLM model = HfModels.load(folder, options).model();
+            if (!(model instanceof Gpt2Model)) {
+                throw new IllegalArgumentException("bench forward: " + folder + " holds a " + model.modelType()
+                        + " model; the bench counts GPT-2's work, so give a GPT-2 folder");
+            }
+            return model;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static long weightBytes(Path folder) throws IOException {
+        try (Stream<Path> files = Files.list(folder)) {
+            long sum = 0;
+            for (Path f : files.filter(f -> f.getFileName().toString().endsWith(".safetensors")).toList()) sum += Files.size(f);
+            return sum;
+        }
+    }
+
+    private static void deleteFolder(Path folder) throws IOException {
+        try (Stream<Path> files = Files.list(folder)) {
+            for (Path f : files.toList()) Files.delete(f);
+        }
+        Files.delete(folder);
+    }
+}

@@ -35,14 +35,15 @@ import picocli.CommandLine.Option;
  *
  * <p>What it is: a random GPT-2 (124M shapes by default) saved as a BF16 checkpoint in a temporary
  * folder (or the folder of {@code --checkpoint}), loaded twice — widened to float32, and frozen BF16
- * (read in place from the mapped file) — and timed on the same batch, logits included (the median
- * after warm-up); both see the same weight values, so their logits must be bit-identical, which is
- * checked. The reference is {@link Gemm#sgemm} timed on the model's largest product in the same run;
+ * (read in place from the mapped file) — and timed on the same batch, logits included (medians after
+ * warm-up, the two and the reference taking turns); both see the same weight values, so their logits
+ * must be bit-identical, which is checked. The reference is {@link Gemm#sgemm} timed on the model's
+ * largest product in the same rounds;
  * the forward's rate counts {@code 2·(matmul weights)·tokens} plus the causal attention's
  * {@code 2·C·S(S+1)} per layer and sequence of S tokens, and the ratio of the two rates is the
- * bench's ratio line. The memory figure comes from a fresh JVM ({@link LoadRssProbe}): peak RSS over
- * its baseline while loading frozen and running one short forward, divided by the checkpoint's size
- * (target ≤ 1.2). What it is not: a training benchmark (no backward) or a comparison with another
+ * bench's ratio line. The memory figure comes from a fresh JVM ({@link LoadRssProbe}, whose Javadoc
+ * explains its fixed heap and warm-up): peak RSS over its baseline while loading frozen and running one
+ * short forward, divided by the checkpoint's size (target ≤ 1.2). What it is not: a training benchmark (no backward) or a comparison with another
  * library.
  */
 @Command(name = "forward",
@@ -73,23 +74,31 @@ public final class ForwardBench implements Runnable {
             + "(its matrices are read in place only when stored as BF16).")
     Path checkpoint;
 
-    @Option(names = "--runs", defaultValue = "3", description = "Timed runs; the median is reported (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--runs", defaultValue = "5", description = "Timed rounds; the medians are reported (default: ${DEFAULT-VALUE}).")
     int runs;
 
-    @Option(names = "--warmup", defaultValue = "1", description = "Untimed warm-up runs (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup", defaultValue = "3", description = "Untimed warm-up rounds (default: ${DEFAULT-VALUE}).")
     int warmup;
 
     @Option(names = "--rss-tokens", defaultValue = "64",
             description = "Tokens of the forward that touches every weight page in the memory run (default: ${DEFAULT-VALUE}).")
     int rssTokens;
 
+    @Option(names = "--rss-heap-mb", defaultValue = "256",
+            description = "The memory run's fixed, pre-touched Java heap in MB (default: ${DEFAULT-VALUE}).")
+    int rssHeapMb;
+
+    @Option(names = "--rss-warmup-seconds", defaultValue = "4",
+            description = "Seconds the memory run warms the kernels up on a tiny model before its baseline (default: ${DEFAULT-VALUE}).")
+    double rssWarmupSeconds;
+
     private static final Pattern PROBE = Pattern.compile("baseline_kb=(\\d+) peak_kb=(\\d+) peak_reset=(true|false)");
 
     @Override
     public void run() {
-        if (runs < 1 || warmup < 1 || sequences < 1 || length < 1 || rssTokens < 1) {
-            throw new IllegalArgumentException("bench forward: --runs, --warmup, --sequences, --length and --rss-tokens must be "
-                    + "at least 1 (the first warm-up run gives the logits that are compared)");
+        if (runs < 1 || warmup < 0 || sequences < 1 || length < 1 || rssTokens < 1 || rssHeapMb < 1 || rssWarmupSeconds < 0) {
+            throw new IllegalArgumentException("bench forward: --runs, --sequences, --length, --rss-tokens and --rss-heap-mb "
+                    + "must be at least 1, --warmup and --rss-warmup-seconds at least 0");
         }
         try {
             Path folder = checkpoint != null ? checkpoint : Files.createTempDirectory("align4j-bench-forward");
@@ -130,22 +139,44 @@ public final class ForwardBench implements Runnable {
                 + "frozen bf16 = matrices read in place from the mapped file and widened block by block inside the kernels%n", fileBytes / 1e6);
         System.out.printf("  work per forward: 2 × %.1fM matmul weights × %d tokens + causal attention 2·C·S(S+1) per layer "
                 + "and sequence = %.1f GFLOP%n", matmulWeights / 1e6, tokens, flops / 1e9);
-        System.out.printf("  time: median of %d runs after %d warm-up runs%n%n", runs, warmup);
+        System.out.printf("  time: median of %d rounds after %d warm-up rounds; a round runs the float32 forward, the frozen bf16 "
+                + "forward and the gemm reference in turn, so drift on the shared machine hits all three alike%n%n", runs, warmup);
 
-        Timing f32 = time(model, batch);
-        Timing bf16 = time(load(folder, LoadOptions.frozenBf16()), batch);
-        boolean identical = Arrays.equals(f32.logits, bf16.logits);
+        CausalLM bf16Model = load(folder, LoadOptions.frozenBf16());
         Product largest = Product.largest(tokens, C, c.nInner(), V);
-        double gemmGflops = largest.gflops(runs, warmup);
+        float[][] logits = new float[2][];
+        Runnable[] bodies = {
+            () -> logits[0] = forward(model, batch),
+            () -> logits[1] = forward(bf16Model, batch),
+            largest.product()};
+        double[] ms = medianMs(bodies);
+        boolean identical = Arrays.equals(logits[0], logits[1]);
+        double gemmGflops = 2.0 * largest.m() * largest.n() * largest.k() / ms[2] / 1e6;
 
         System.out.printf("%-22s %10s %10s %9s %8s%n", "weights", "ms", "tokens/s", "GFLOP/s", "vs gemm");
-        row("float32", f32.ms, tokens, flops, gemmGflops);
-        row("frozen bf16", bf16.ms, tokens, flops, gemmGflops);
-        System.out.printf("%-22s %10s %10s %9.1f %8s   (%s)%n", "gemm reference", "", "", gemmGflops, "1.00", largest.describe());
-        System.out.printf("  frozen bf16 / float32 time: %.2f×; logits bit-identical: %s%n", bf16.ms / f32.ms, identical ? "yes" : "NO");
+        row("float32", ms[0], tokens, flops, gemmGflops);
+        row("frozen bf16", ms[1], tokens, flops, gemmGflops);
+        System.out.printf("%-22s %10.1f %10s %9.1f %8s   (%s)%n", "gemm reference", ms[2], "", gemmGflops, "1.00", largest.describe());
+        System.out.printf("  frozen bf16 / float32 time: %.2f×; logits bit-identical: %s%n", ms[1] / ms[0], identical ? "yes" : "NO");
         System.out.printf("forward_gflops_vs_gemm float32 %.2f bf16 %.2f%n%n",
-                flops / f32.ms / 1e6 / gemmGflops, flops / bf16.ms / 1e6 / gemmGflops);
+                flops / ms[0] / 1e6 / gemmGflops, flops / ms[1] / 1e6 / gemmGflops);
         peakRss(folder, fileBytes);
+    }
+
+    /** The median time in ms of each body over {@link #runs} rounds, after {@link #warmup} rounds, bodies run in turn. */
+    private double[] medianMs(Runnable[] bodies) {
+        for (int i = 0; i < warmup; i++) for (Runnable b : bodies) b.run();
+        double[][] ms = new double[bodies.length][runs];
+        for (int r = 0; r < runs; r++) {
+            for (int b = 0; b < bodies.length; b++) {
+                long start = System.nanoTime();
+                bodies[b].run();
+                ms[b][r] = (System.nanoTime() - start) / 1e6;
+            }
+        }
+        double[] medians = new double[bodies.length];
+        for (int b = 0; b < bodies.length; b++) medians[b] = median(ms[b]);
+        return medians;
     }
 
     private static void row(String name, double ms, int tokens, double flops, double gemmGflops) {
@@ -155,9 +186,11 @@ public final class ForwardBench implements Runnable {
 
     /** The memory run, in a fresh JVM ({@link LoadRssProbe}). */
     private void peakRss(Path folder, long fileBytes) throws IOException {
-        System.out.println("memory: a fresh JVM (same flags) GCs, resets its peak RSS (echo 5 > /proc/self/clear_refs) and reads "
-                + "VmRSS as the baseline, loads the checkpoint frozen BF16, runs one forward of " + rssTokens
-                + " tokens (every weight page touched, activations small), then reads the peak VmHWM");
+        System.out.printf("memory: a fresh JVM with a fixed, pre-touched %d MB heap (resident in the baseline; weights copied onto it "
+                + "would not fit) warms the kernels up for %.0f s on a tiny model, GCs, resets its peak RSS "
+                + "(echo 5 > /proc/self/clear_refs) and reads VmRSS as the baseline, loads the checkpoint frozen BF16, runs one "
+                + "forward of %d tokens (every weight page touched, activations small), then reads the peak VmHWM%n",
+                rssHeapMb, rssWarmupSeconds, rssTokens);
         if (!Files.isReadable(Path.of("/proc/self/status"))) {
             System.out.println("  not measured: needs Linux's /proc/self/status");
             return;
@@ -178,10 +211,11 @@ public final class ForwardBench implements Runnable {
         cmd.add("--add-modules=jdk.incubator.vector");
         cmd.add("--enable-native-access=ALL-UNNAMED");
         for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (arg.startsWith("-Xm") || arg.startsWith("-XX:") || arg.startsWith("-Dalign4j.")) cmd.add(arg);
+            if (arg.startsWith("-XX:") || arg.startsWith("-Dalign4j.")) cmd.add(arg);
         }
+        cmd.addAll(List.of("-Xms" + rssHeapMb + "m", "-Xmx" + rssHeapMb + "m", "-XX:+AlwaysPreTouch"));
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), LoadRssProbe.class.getName(), folder.toString(),
-                String.valueOf(rssTokens)));
+                String.valueOf(rssTokens), String.valueOf(rssWarmupSeconds)));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         try {
@@ -203,38 +237,15 @@ public final class ForwardBench implements Runnable {
                     : new Product(tokens, inner, c, false, "the MLP's c_fc");
         }
 
-        /** Median GFLOP/s of {@link Gemm#sgemm} on this shape, inputs seeded, output preallocated. */
-        double gflops(int runs, int warmup) {
+        /** {@link Gemm#sgemm} on this shape, inputs seeded, output preallocated. */
+        Runnable product() {
             float[] a = Tensor.randn(1, m, k).storage(), b = Tensor.randn(2, n, k).storage(), c = new float[m * n];
-            Runnable product = () -> Gemm.sgemm(false, transB, m, n, k, a, 0, k, b, 0, transB ? k : n, c, 0, n, false);
-            for (int i = 0; i < Math.max(1, warmup); i++) product.run();
-            double[] ms = new double[runs];
-            for (int i = 0; i < runs; i++) {
-                long start = System.nanoTime();
-                product.run();
-                ms[i] = (System.nanoTime() - start) / 1e6;
-            }
-            return 2.0 * m * n * k / median(ms) / 1e6;
+            return () -> Gemm.sgemm(false, transB, m, n, k, a, 0, k, b, 0, transB ? k : n, c, 0, n, false);
         }
 
         String describe() {
             return "Gemm.sgemm on the largest product, " + what + ": (" + m + "×" + k + ")·(" + k + "×" + n + ")";
         }
-    }
-
-    /** The median forward time, and the logits of the first run. */
-    private record Timing(double ms, float[] logits) {}
-
-    private Timing time(CausalLM model, PackedBatch batch) {
-        float[] logits = forward(model, batch).toArray();
-        for (int i = 1; i < warmup; i++) forward(model, batch);
-        double[] ms = new double[runs];
-        for (int i = 0; i < runs; i++) {
-            long start = System.nanoTime();
-            forward(model, batch);
-            ms[i] = (System.nanoTime() - start) / 1e6;
-        }
-        return new Timing(median(ms), logits);
     }
 
     private static double median(double[] values) {
@@ -244,9 +255,10 @@ public final class ForwardBench implements Runnable {
         return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
     }
 
-    private static Tensor forward(CausalLM model, PackedBatch batch) {
+    /** The logits (T, V) of a no-grad forward. */
+    private static float[] forward(CausalLM model, PackedBatch batch) {
         try (Autograd.Scope ignored = Autograd.noGrad()) {
-            return model.logits(batch);
+            return model.logits(batch).storage();
         }
     }
 

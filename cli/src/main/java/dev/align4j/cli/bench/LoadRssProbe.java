@@ -2,8 +2,12 @@ package dev.align4j.cli.bench;
 
 import dev.align4j.io.hf.HfModels;
 import dev.align4j.io.hf.LoadOptions;
+import dev.align4j.io.hf.SaveOptions;
+import dev.align4j.io.safetensors.DType;
 import dev.align4j.models.CausalLM;
 import dev.align4j.models.PackedBatch;
+import dev.align4j.models.gpt2.Gpt2Config;
+import dev.align4j.models.gpt2.Gpt2Model;
 import dev.align4j.tensor.Autograd;
 import dev.align4j.tensor.Tensor;
 
@@ -17,11 +21,15 @@ import java.util.SplittableRandom;
  * matrices frozen in BF16, runs one forward so that every weight page is touched, and prints its
  * resident-set figures from {@code /proc/self/status} (Linux).
  *
- * <p>What it is: a fresh JVM, so that heap pages touched by earlier work (the float32 model of the
- * speed runs) cannot absorb the load's allocations and hide them. After a GC it resets the kernel's
- * peak counter ({@code echo 5 > /proc/self/clear_refs} sets VmHWM to the current VmRSS) and reads
- * VmRSS as the baseline; after the load and the forward it reads VmHWM, the peak since. Both count
- * every resident page: heap, native memory, and the mapped file's pages. What it is not: a timer.
+ * <p>What it is: a fresh JVM, started with a fixed, pre-touched Java heap ({@code -Xms = -Xmx},
+ * {@code -XX:+AlwaysPreTouch}), so the heap is resident before the baseline and the figure counts what
+ * lives outside it — the mapped checkpoint and native memory — while a load that copied the weights onto
+ * the heap would not fit and fail. It first loads a tiny GPT-2 the same way and runs it for the given
+ * seconds, so the kernels are compiled before the baseline: not-yet-compiled Vector API code allocates
+ * every vector (gigabytes over a first GPT-2 forward, measured with JFR) and its compiler memory would
+ * count. Then it GCs, resets the kernel's peak counter ({@code echo 5 > /proc/self/clear_refs} sets VmHWM
+ * to the current VmRSS), reads VmRSS as the baseline, loads, runs the forward and reads VmHWM, the peak
+ * since. What it is not: a timer.
  *
  * <p>Output, one line: {@code baseline_kb=… peak_kb=… peak_reset=true|false}; {@code peak_reset=false}
  * when clear_refs could not be written, so the peak may be the JVM's start-up peak instead.
@@ -29,20 +37,34 @@ import java.util.SplittableRandom;
 public final class LoadRssProbe {
     private LoadRssProbe() {}
 
-    /** {@code LoadRssProbe MODEL_DIR TOKENS}. */
+    /** {@code LoadRssProbe MODEL_DIR TOKENS WARMUP_SECONDS}. */
     public static void main(String[] args) throws IOException {
         Path folder = Path.of(args[0]);
         int tokens = Integer.parseInt(args[1]);
+        long warmupEnd = System.nanoTime() + (long) (Double.parseDouble(args[2]) * 1e9);
+        Path tiny = Files.createTempDirectory("align4j-rss-warmup");
+        HfModels.save(Gpt2Model.random(new Gpt2Config(256, 64, 128, 1, 2, 512, 1e-5, "gelu_new"), 1, 0.02), tiny,
+                SaveOptions.defaults().withDtype(DType.BF16));
+        CausalLM warm = HfModels.load(tiny, LoadOptions.frozenBf16()).model();
+        do run(warm, 32); while (System.nanoTime() < warmupEnd);
+        try (var files = Files.list(tiny)) {
+            for (Path f : files.toList()) Files.delete(f);
+        }
+        Files.delete(tiny);
         System.gc();
         boolean reset = resetPeak();
         long baseline = statusKb("VmRSS");
-        CausalLM model = HfModels.load(folder, LoadOptions.frozenBf16()).model();
+        run(HfModels.load(folder, LoadOptions.frozenBf16()).model(), tokens);
+        System.out.println("baseline_kb=" + baseline + " peak_kb=" + statusKb("VmHWM") + " peak_reset=" + reset);
+    }
+
+    /** One no-grad forward of {@code tokens} random tokens. */
+    private static void run(CausalLM model, int tokens) {
         int[] ids = new SplittableRandom(1).ints(tokens, 0, model.vocabSize()).toArray();
         try (Autograd.Scope ignored = Autograd.noGrad()) {
             Tensor logits = model.logits(PackedBatch.of(ids));
             if (!Float.isFinite(logits.get(tokens - 1, 0))) throw new IllegalStateException("non-finite logits");
         }
-        System.out.println("baseline_kb=" + baseline + " peak_kb=" + statusKb("VmHWM") + " peak_reset=" + reset);
     }
 
     private static boolean resetPeak() {

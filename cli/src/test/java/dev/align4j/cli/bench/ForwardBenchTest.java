@@ -22,7 +22,7 @@ class ForwardBenchTest {
             System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
             code = Main.commandLine().execute("bench", "forward", "--n-layer", "2", "--n-embd", "64", "--n-head", "4",
                     "--vocab-size", "300", "--sequences", "2", "--length", "24", "--runs", "1", "--warmup", "1",
-                    "--rss-tokens", "8");
+                    "--rss-tokens", "8", "--rss-heap-mb", "128", "--rss-warmup-seconds", "0");
         } finally {
             System.setOut(original);
         }

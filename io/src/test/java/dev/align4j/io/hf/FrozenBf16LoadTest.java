@@ -2,6 +2,9 @@ package dev.align4j.io.hf;
 
 import dev.align4j.io.safetensors.DType;
 import dev.align4j.models.CausalLM;
+import dev.align4j.models.PackedBatch;
+import dev.align4j.tensor.Elementwise;
+import dev.align4j.tensor.Reductions;
 import dev.align4j.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -63,6 +66,26 @@ class FrozenBf16LoadTest {
         });
         List<double[]> expected = logProbs(float32, SEQUENCES), actual = logProbs(frozen, SEQUENCES);
         for (int s = 0; s < expected.size(); s++) assertArrayEquals(expected.get(s), actual.get(s), model.modelType());
+    }
+
+    /**
+     * What LoRA needs: gradients reach the trainable tensors (here the norms and biases) through the frozen
+     * BF16 matrices, bit-identical to the gradients through the same matrices in float32.
+     */
+    @ParameterizedTest
+    @MethodSource("models")
+    void gradientsFlowThroughFrozenBf16MatricesAsThroughTheirFloat32Twins(CausalLM model) throws IOException {
+        HfModels.save(model, dir, SaveOptions.defaults().withDtype(DType.BF16));
+        CausalLM float32 = HfModels.load(dir).model(), frozen = HfModels.load(dir, LoadOptions.frozenBf16()).model();
+        PackedBatch batch = PackedBatch.of(SEQUENCES);
+        for (CausalLM m : List.of(float32, frozen)) {
+            m.parameters().values().forEach(t -> t.requiresGrad(t.rank() == 1));
+            Elementwise.neg(Reductions.sum(m.tokenLogProbs(batch, batch.nextTokenLabels()))).backward();
+        }
+        float32.parameters().forEach((name, t) -> {
+            if (t.rank() != 1) return;
+            assertArrayEquals(t.grad().toArray(), frozen.parameters().get(name).grad().toArray(), name);
+        });
     }
 
     @Test

@@ -74,7 +74,7 @@ public final class ForwardBench implements Runnable {
             + "(its matrices are read in place only when stored as BF16).")
     Path checkpoint;
 
-    @Option(names = "--runs", defaultValue = "5", description = "Timed rounds; the medians are reported (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--runs", defaultValue = "7", description = "Timed rounds; the medians are reported (default: ${DEFAULT-VALUE}).")
     int runs;
 
     @Option(names = "--warmup", defaultValue = "3", description = "Untimed warm-up rounds (default: ${DEFAULT-VALUE}).")
@@ -149,22 +149,24 @@ public final class ForwardBench implements Runnable {
             () -> logits[0] = forward(model, batch),
             () -> logits[1] = forward(bf16Model, batch),
             largest.product()};
-        double[] ms = medianMs(bodies);
+        double[][] ms = sortedTimesMs(bodies);
+        double f32Ms = median(ms[0]), bf16Ms = median(ms[1]);
         boolean identical = Arrays.equals(logits[0], logits[1]);
-        double gemmGflops = 2.0 * largest.m() * largest.n() * largest.k() / ms[2] / 1e6;
+        double gemmGflops = 2.0 * largest.m() * largest.n() * largest.k() / median(ms[2]) / 1e6;
 
-        System.out.printf("%-22s %10s %10s %9s %8s%n", "weights", "ms", "tokens/s", "GFLOP/s", "vs gemm");
+        System.out.printf("%-16s %10s %17s %10s %9s %8s%n", "weights", "median ms", "min–max ms", "tokens/s", "GFLOP/s", "vs gemm");
         row("float32", ms[0], tokens, flops, gemmGflops);
         row("frozen bf16", ms[1], tokens, flops, gemmGflops);
-        System.out.printf("%-22s %10.1f %10s %9.1f %8s   (%s)%n", "gemm reference", ms[2], "", gemmGflops, "1.00", largest.describe());
-        System.out.printf("  frozen bf16 / float32 time: %.2f×; logits bit-identical: %s%n", ms[1] / ms[0], identical ? "yes" : "NO");
+        row("gemm reference", ms[2], 0, 2.0 * largest.m() * largest.n() * largest.k(), gemmGflops);
+        System.out.println("  gemm reference: " + largest.describe());
+        System.out.printf("  frozen bf16 / float32 time: %.2f×; logits bit-identical: %s%n", bf16Ms / f32Ms, identical ? "yes" : "NO");
         System.out.printf("forward_gflops_vs_gemm float32 %.2f bf16 %.2f%n%n",
-                flops / ms[0] / 1e6 / gemmGflops, flops / ms[1] / 1e6 / gemmGflops);
+                flops / f32Ms / 1e6 / gemmGflops, flops / bf16Ms / 1e6 / gemmGflops);
         peakRss(folder, fileBytes);
     }
 
-    /** The median time in ms of each body over {@link #runs} rounds, after {@link #warmup} rounds, bodies run in turn. */
-    private double[] medianMs(Runnable[] bodies) {
+    /** Each body's times in ms over {@link #runs} rounds, sorted, after {@link #warmup} rounds; bodies run in turn. */
+    private double[][] sortedTimesMs(Runnable[] bodies) {
         for (int i = 0; i < warmup; i++) for (Runnable b : bodies) b.run();
         double[][] ms = new double[bodies.length][runs];
         for (int r = 0; r < runs; r++) {
@@ -174,14 +176,16 @@ public final class ForwardBench implements Runnable {
                 ms[b][r] = (System.nanoTime() - start) / 1e6;
             }
         }
-        double[] medians = new double[bodies.length];
-        for (int b = 0; b < bodies.length; b++) medians[b] = median(ms[b]);
-        return medians;
+        for (double[] times : ms) Arrays.sort(times);
+        return ms;
     }
 
-    private static void row(String name, double ms, int tokens, double flops, double gemmGflops) {
-        double gflops = flops / ms / 1e6;
-        System.out.printf("%-22s %10.1f %10.0f %9.1f %8.2f%n", name, ms, tokens / (ms / 1e3), gflops, gflops / gemmGflops);
+    /** A table row from sorted times: the median and the range in ms, tokens/s (when {@code tokens} > 0), GFLOP/s at the median. */
+    private static void row(String name, double[] sortedMs, int tokens, double flops, double gemmGflops) {
+        double ms = median(sortedMs), gflops = flops / ms / 1e6;
+        System.out.printf("%-16s %10.1f %17s %10s %9.1f %8.2f%n", name, ms,
+                String.format("%.0f–%.0f", sortedMs[0], sortedMs[sortedMs.length - 1]),
+                tokens > 0 ? String.format("%.0f", tokens / (ms / 1e3)) : "", gflops, gflops / gemmGflops);
     }
 
     /** The memory run, in a fresh JVM ({@link LoadRssProbe}). */
@@ -248,11 +252,10 @@ public final class ForwardBench implements Runnable {
         }
     }
 
-    private static double median(double[] values) {
-        double[] v = values.clone();
-        Arrays.sort(v);
-        int n = v.length;
-        return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    /** The median of sorted values. */
+    private static double median(double[] sorted) {
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
     /** The logits (T, V) of a no-grad forward. */

@@ -27,7 +27,8 @@ class MainTest {
         String help = (String) r[1];
         for (String command : new String[] {"inspect", "logprobs", "render", "bench"}) assertTrue(help.contains("  " + command), help);
         Object[] bench = run("bench", "--help");
-        assertTrue(((String) bench[1]).contains("attention") && ((String) bench[1]).contains("gemm"), (String) bench[1]);
+        assertTrue(((String) bench[1]).contains("attention") && ((String) bench[1]).contains("gemm")
+                && ((String) bench[1]).contains("forward"), (String) bench[1]);
     }
 
     @Test

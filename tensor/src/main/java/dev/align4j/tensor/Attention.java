@@ -27,6 +27,7 @@ public final class Attention {
 
     /** {@link #causal(Tensor, Tensor, Tensor, PackedSegments, float)} with {@code scale = 1/√D}. */
     public static Tensor causal(Tensor q, Tensor k, Tensor v, PackedSegments segments) {
+        Tensor.requireFloat32("Attention.causal", q, k, v);
         return causal(q, k, v, segments, (float) (1.0 / Math.sqrt(q.rank() == 3 ? q.dim(2) : 1)));
     }
 
@@ -36,6 +37,7 @@ public final class Attention {
      * cover exactly the T tokens.
      */
     public static Tensor causal(Tensor q, Tensor k, Tensor v, PackedSegments segments, float scale) {
+        Tensor.requireFloat32("Attention.causal", q, k, v);
         check(q, k, v, segments, scale);
         int t = q.dim(0), nHead = q.dim(1), headDim = q.dim(2), nKvHead = k.dim(1);
         int[] offsets = segments.offsets();

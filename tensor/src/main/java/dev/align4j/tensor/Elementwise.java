@@ -77,6 +77,7 @@ public final class Elementwise {
     }
 
     private static Tensor binaryOutput(String op, Tensor a, Tensor b) {
+        Tensor.requireFloat32(op, a, b);
         Shapes.requireSame(op, a.shape(), b.shape());
         return Tensor.zeros(a.shape());
     }
@@ -99,6 +100,7 @@ public final class Elementwise {
     }
 
     private static Tensor affine(String op, Tensor x, float scale, float shift) {
+        Tensor.requireFloat32(op, x);
         Tensor out = Tensor.zeros(x.shape());
         int n = out.numel();
         ElementwiseKernels.affine(out.data, x.data, x.offset, scale, shift, n);
@@ -110,6 +112,7 @@ public final class Elementwise {
 
     /** {@code x^p} for a constant exponent ({@link Math#pow} semantics: NaN for a negative base and a fractional p). */
     public static Tensor pow(Tensor x, float p) {
+        Tensor.requireFloat32("pow", x);
         return unary("pow", x, (out, in, off, n) -> UnaryKernels.pow(out, in, off, p, n),
                 (gx, g, in, off, y, n) -> UnaryKernels.powBackward(gx, g, in, off, p, n));
     }
@@ -174,6 +177,7 @@ public final class Elementwise {
      * where {@code min ≤ x ≤ max} (bounds included), as PyTorch's.
      */
     public static Tensor clamp(Tensor x, float min, float max) {
+        Tensor.requireFloat32("clamp", x);
         if (!(min <= max)) {
             throw new IllegalArgumentException("clamp: min " + min + " must not exceed max " + max + " (for " + x.describe()
                     + "); pass Float.NEGATIVE_INFINITY or POSITIVE_INFINITY for an open side");
@@ -195,6 +199,7 @@ public final class Elementwise {
     }
 
     private static Tensor unary(String op, Tensor x, Forward forward, Backward backward) {
+        Tensor.requireFloat32(op, x);
         Tensor out = Tensor.zeros(x.shape());
         int n = out.numel();
         forward.run(out.data, x.data, x.offset, n);
@@ -208,6 +213,7 @@ public final class Elementwise {
 
     /** {@code mask ? a : b}, elementwise; all three of one shape (PyTorch's {@code torch.where}). */
     public static Tensor where(Mask mask, Tensor a, Tensor b) {
+        Tensor.requireFloat32("where", a, b);
         Shapes.requireSame("where", a.shape(), b.shape());
         requireMaskShape("where", mask, a);
         Tensor out = Tensor.zeros(a.shape());
@@ -223,6 +229,7 @@ public final class Elementwise {
 
     /** {@code x} with {@code value} where the mask is set (PyTorch's {@code masked_fill}); no gradient flows there. */
     public static Tensor maskedFill(Tensor x, Mask mask, float value) {
+        Tensor.requireFloat32("maskedFill", x);
         requireMaskShape("maskedFill", mask, x);
         Tensor out = Tensor.zeros(x.shape());
         int n = out.numel();
@@ -249,6 +256,7 @@ public final class Elementwise {
      * the same mask and scale, kept as a bitset.
      */
     public static Tensor dropout(Tensor x, float p, long seed, boolean training) {
+        Tensor.requireFloat32("dropout", x);
         if (!(p >= 0f && p <= 1f)) {
             throw new IllegalArgumentException("dropout: p must be in [0, 1], got " + p + " for " + x.describe());
         }

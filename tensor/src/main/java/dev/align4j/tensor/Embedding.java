@@ -1,5 +1,6 @@
 package dev.align4j.tensor;
 
+import dev.align4j.tensor.kernels.Bf16Kernels;
 import dev.align4j.tensor.kernels.EmbeddingKernels;
 
 /**
@@ -10,6 +11,8 @@ import dev.align4j.tensor.kernels.EmbeddingKernels;
  * <p>What it is not: a module owning the table (that is the nn layer), nor position embeddings
  * (GPT-2's {@code wpe} is the same lookup with positions as ids). The backward is deterministic:
  * tokens that share an id add into its row in token order ({@link EmbeddingKernels#scatterAdd}).
+ * A frozen BF16 table ({@link Tensor#frozenBf16}) is widened row by row as it is gathered; it gets
+ * no gradient.
  */
 public final class Embedding {
     private Embedding() {}
@@ -17,7 +20,7 @@ public final class Embedding {
     /**
      * {@code out[k] = table[ids[k]]}.
      *
-     * @param table (V, C)
+     * @param table (V, C), float32 or frozen BF16
      * @param ids   (N), each in [0, V)
      * @return (N, C)
      */
@@ -35,7 +38,8 @@ public final class Embedding {
             }
         }
         Tensor out = Tensor.zeros(n, c);
-        EmbeddingKernels.gather(out.data, table.data, table.offset, idx, n, c);
+        if (table.isBf16()) Bf16Kernels.gather(out.data, table.bf16Storage(), idx, n, c);
+        else EmbeddingKernels.gather(out.data, table.data, table.offset, idx, n, c);
         Autograd.record(out, "embedding", () -> {
             if (table.requiresGrad()) EmbeddingKernels.scatterAdd(table.gradBuffer(), out.gradOrNull(), idx, n, c);
         }, table);

@@ -1,7 +1,7 @@
 package dev.align4j.tensor;
 
+import dev.align4j.tensor.kernels.Bf16Gemm;
 import dev.align4j.tensor.kernels.Gemm;
-
 
 /**
  * Matrix products with either operand transposed, plain or batched, and their backward.
@@ -14,6 +14,11 @@ import dev.align4j.tensor.kernels.Gemm;
  *   dop(A) = dC·op(B)ᵀ      dop(B) = op(A)ᵀ·dC
  * </pre>
  * written back through the transpose flags so each gradient lands in its operand's own layout.
+ *
+ * <p>A frozen BF16 weight ({@link Tensor#frozenBf16}) may be the B operand of a plain product, so
+ * the weight of {@link #linear} and {@link #conv1d}: {@link Bf16Gemm} widens it block by block
+ * inside the product, and the result is bit-identical to the product with the widened float32
+ * weight. It gets no gradient (it cannot require one); the gradient of A flows through it.
  */
 public final class Linalg {
     private Linalg() {}
@@ -25,10 +30,15 @@ public final class Linalg {
 
     /**
      * {@code op(a)·op(b)} where {@code op} transposes the last two axes when its flag is set.
-     * Both operands are rank 2, or both rank 3 with the same batch size.
+     * Both operands are rank 2, or both rank 3 with the same batch size; {@code b} may be a frozen
+     * BF16 matrix (rank 2).
      */
     public static Tensor matmul(Tensor a, Tensor b, boolean transA, boolean transB) {
         String op = "matmul" + (transA ? "(Aᵀ" : "(A") + (transB ? "·Bᵀ)" : "·B)");
+        Tensor.requireFloat32(op, a);
+        if (b.isBf16() && b.rank() != 2) {
+            throw new IllegalArgumentException(op + ": a frozen BF16 B operand must be a matrix (rank 2), got " + b.describe());
+        }
         if (a.rank() != b.rank() || a.rank() < 2 || a.rank() > 3) {
             throw new IllegalArgumentException(op + ": operands must both be rank 2 or both rank 3, got "
                     + a.describe() + " and " + b.describe());
@@ -47,6 +57,16 @@ public final class Linalg {
         int[] outShape = a.rank() == 3 ? new int[] {batch, m, n} : new int[] {m, n};
         Tensor out = Tensor.zeros(outShape);
         int aStride = ar * ac, bStride = br * bc, cStride = m * n;
+        if (b.isBf16()) {
+            Bf16Gemm.sgemmB(transA, transB, m, n, k, a.data, a.offset, ac, b.bf16Storage(), 0, bc, out.data, 0, n, false);
+            Autograd.record(out, op, () -> { // dop(A) only: a BF16 operand never requires grad
+                if (!a.requiresGrad()) return;
+                float[] dc = out.gradOrNull(), da = a.gradBuffer();
+                if (!transA) Bf16Gemm.sgemmB(false, !transB, m, k, n, dc, 0, n, b.bf16Storage(), 0, bc, da, 0, ac, true);
+                else Bf16Gemm.sgemmA(transB, true, k, m, n, b.bf16Storage(), 0, bc, dc, 0, n, da, 0, ac, true);
+            }, a, b);
+            return out;
+        }
         for (int z = 0; z < batch; z++) {
             Gemm.sgemm(transA, transB, m, n, k, a.data, a.offset + z * aStride, ac, b.data, b.offset + z * bStride, bc,
                     out.data, z * cStride, n, false);
@@ -81,9 +101,10 @@ public final class Linalg {
 
     /**
      * A linear layer as PyTorch's {@code F.linear}: {@code x·Wᵀ + b} with {@code x} (N, in), the
-     * weight in Hugging Face's {@code [out, in]} layout and an optional bias (out).
+     * weight in Hugging Face's {@code [out, in]} layout (float32 or frozen BF16) and an optional bias (out).
      */
     public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
+        Tensor.requireFloat32("linear", x, bias);
         Shapes.requireRank("linear", x, 2);
         Shapes.requireRank("linear", weight, 2);
         if (x.dim(1) != weight.dim(1)) {
@@ -95,9 +116,10 @@ public final class Linalg {
 
     /**
      * GPT-2's {@code Conv1D}: {@code x·W + b} with the weight stored {@code [in, out]}, as the Hub
-     * keeps it, so no transpose is needed anywhere.
+     * keeps it (float32 or frozen BF16), so no transpose is needed anywhere.
      */
     public static Tensor conv1d(Tensor x, Tensor weight, Tensor bias) {
+        Tensor.requireFloat32("conv1d", x, bias);
         Shapes.requireRank("conv1d", x, 2);
         Shapes.requireRank("conv1d", weight, 2);
         if (x.dim(1) != weight.dim(0)) {

@@ -125,6 +125,7 @@ public final class LogProbs {
     }
 
     private static void checkLogits(String op, Tensor logits) {
+        Tensor.requireFloat32(op, logits);
         if (logits.rank() != 2 || logits.dim(1) == 0) {
             throw new IllegalArgumentException(op + ": logits must be (N, V) with V ≥ 1, got " + logits.describe()
                     + "; view (B, T, V) logits as (B·T, V)");

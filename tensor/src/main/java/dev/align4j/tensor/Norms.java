@@ -67,6 +67,7 @@ public final class Norms {
 
     /** Checks shapes and eps once; returns C. */
     private static int check(String op, Tensor x, Tensor weight, Tensor bias, float eps) {
+        Tensor.requireFloat32(op, x, weight, bias);
         if (x.rank() < 1 || x.dim(-1) == 0) {
             throw new IllegalArgumentException(op + ": input must have a non-empty last axis to normalise, got " + x.describe());
         }

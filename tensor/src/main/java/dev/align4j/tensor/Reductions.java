@@ -29,6 +29,7 @@ public final class Reductions {
     }
 
     private static Tensor total(String op, Tensor x, boolean mean) {
+        Tensor.requireFloat32(op, x);
         int n = x.numel();
         double s = 0;
         for (int i = 0; i < n; i++) s += x.data[x.offset + i];
@@ -54,6 +55,7 @@ public final class Reductions {
     }
 
     private static Tensor alongAxis(String op, Tensor x, int axis, boolean keepDim, boolean mean) {
+        Tensor.requireFloat32(op, x);
         int[] shape = x.shape();
         int a = Shapes.axis(axis, shape.length, op, shape);
         int outer = Shapes.outer(shape, a), size = shape[a], inner = Shapes.inner(shape, a);
@@ -73,7 +75,7 @@ public final class Reductions {
      */
     public static Tensor max(Tensor x, int axis, boolean keepDim) {
         int[] shape = x.shape();
-        int a = nonEmptyAxis("max", shape, axis);
+        int a = nonEmptyAxis("max", x, axis);
         int outer = Shapes.outer(shape, a), size = shape[a], inner = Shapes.inner(shape, a);
         Tensor out = Tensor.zeros(Shapes.reduced(shape, a, keepDim));
         int[] arg = new int[out.numel()];
@@ -90,14 +92,16 @@ public final class Reductions {
      */
     public static int[] argmax(Tensor x, int axis) {
         int[] shape = x.shape();
-        int a = nonEmptyAxis("argmax", shape, axis);
+        int a = nonEmptyAxis("argmax", x, axis);
         int outer = Shapes.outer(shape, a), size = shape[a], inner = Shapes.inner(shape, a);
         int[] arg = new int[outer * inner];
         ReductionKernels.max(null, arg, x.data, x.offset, outer, size, inner);
         return arg;
     }
 
-    private static int nonEmptyAxis(String op, int[] shape, int axis) {
+    private static int nonEmptyAxis(String op, Tensor x, int axis) {
+        Tensor.requireFloat32(op, x);
+        int[] shape = x.shape();
         int a = Shapes.axis(axis, shape.length, op, shape);
         if (shape[a] == 0) {
             throw new IllegalArgumentException(op + ": axis " + axis + " of shape " + Arrays.toString(shape)

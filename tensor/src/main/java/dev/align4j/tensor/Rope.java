@@ -101,6 +101,7 @@ public final class Rope {
 
     /** Rotates {@code x} (T, H, D) at {@code positions} (T) with the default frequencies of {@code theta}. */
     public static Tensor apply(Tensor x, int[] positions, double theta) {
+        Tensor.requireFloat32("Rope.apply", x);
         Shapes.requireRank("Rope.apply", x, 3);
         checkHeadDim("Rope.apply on " + x.describe(), x.dim(2));
         return apply(x, table(positions, inverseFrequencies(x.dim(2), theta)));
@@ -108,6 +109,7 @@ public final class Rope {
 
     /** Rotates {@code x} (T, H, D) at {@code positions} (T) with the given inverse frequencies (D/2). */
     public static Tensor apply(Tensor x, int[] positions, float[] invFreq) {
+        Tensor.requireFloat32("Rope.apply", x);
         return apply(x, table(positions, invFreq));
     }
 
@@ -117,6 +119,7 @@ public final class Rope {
      * @return (T, H, D)
      */
     public static Tensor apply(Tensor x, Table table) {
+        Tensor.requireFloat32("Rope.apply", x);
         Shapes.requireRank("Rope.apply", x, 3);
         int t = x.dim(0), heads = x.dim(1), headDim = x.dim(2);
         checkHeadDim("Rope.apply on " + x.describe(), headDim);

@@ -20,13 +20,17 @@ import java.util.List;
 public final class ShapeOps {
     private ShapeOps() {}
 
-    /** The same elements with another shape of the same size (one axis may be {@code -1}); a view, no copy. */
+    /**
+     * The same elements with another shape of the same size (one axis may be {@code -1}); a view, no
+     * copy ({@link Tensor#view}, so a frozen BF16 tensor gives a BF16 view).
+     */
     public static Tensor reshape(Tensor x, int... shape) {
         return x.view(shape);
     }
 
     /** Swaps two axes (a copy). */
     public static Tensor transpose(Tensor x, int axis0, int axis1) {
+        Tensor.requireFloat32("transpose", x);
         int rank = x.rank();
         int a = Shapes.axis(axis0, rank, "transpose", x.shape()), b = Shapes.axis(axis1, rank, "transpose", x.shape());
         int[] axes = new int[rank];
@@ -38,6 +42,7 @@ public final class ShapeOps {
 
     /** Reorders the axes: output axis {@code i} is input axis {@code axes[i]} (a copy). */
     public static Tensor permute(Tensor x, int... axes) {
+        Tensor.requireFloat32("permute", x);
         int rank = x.rank();
         if (axes.length != rank) {
             throw new IllegalArgumentException("permute: " + Arrays.toString(axes) + " lists " + axes.length
@@ -78,6 +83,7 @@ public final class ShapeOps {
     public static Tensor concat(List<Tensor> parts, int axis) {
         if (parts.isEmpty()) throw new IllegalArgumentException("concat: no tensors to join");
         Tensor[] in = parts.toArray(new Tensor[0]);
+        Tensor.requireFloat32("concat", in);
         int[] first = in[0].shape();
         int a = Shapes.axis(axis, first.length, "concat", first);
         int total = 0;
@@ -113,6 +119,7 @@ public final class ShapeOps {
 
     /** Elements {@code [start, end)} along {@code axis} (a copy; {@code 0 ≤ start ≤ end ≤ size}). */
     public static Tensor slice(Tensor x, int axis, int start, int end) {
+        Tensor.requireFloat32("slice", x);
         int[] shape = x.shape();
         int a = Shapes.axis(axis, shape.length, "slice", shape);
         if (start < 0 || start > end || end > shape[a]) {
@@ -139,6 +146,7 @@ public final class ShapeOps {
      * {@code index_select}); indices may repeat, and their gradients then add up.
      */
     public static Tensor indexSelect(Tensor x, int axis, int... indices) {
+        Tensor.requireFloat32("indexSelect", x);
         int[] shape = x.shape();
         int a = Shapes.axis(axis, shape.length, "indexSelect", shape);
         int size = shape[a];
@@ -166,6 +174,7 @@ public final class ShapeOps {
      * axes are added. The result is a copy; the backward sums over the stretched axes.
      */
     public static Tensor expand(Tensor x, int... shape) {
+        Tensor.requireFloat32("expand", x);
         for (int d : shape) {
             if (d < 0) {
                 throw new IllegalArgumentException("expand: negative size in " + Arrays.toString(shape) + " for " + x.describe());

@@ -33,6 +33,7 @@ public final class Softmax {
     }
 
     private static Tensor normalise(String op, Tensor x, int axis, boolean log) {
+        Tensor.requireFloat32(op, x);
         int[] shape = x.shape();
         int a = Shapes.axis(axis, shape.length, op, shape);
         int outer = Shapes.outer(shape, a), n = shape[a], inner = Shapes.inner(shape, a); // x: (outer, n, inner)

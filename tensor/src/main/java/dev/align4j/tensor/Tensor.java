@@ -1,10 +1,14 @@
 package dev.align4j.tensor;
 
+import dev.align4j.tensor.kernels.Bf16Kernels;
+
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * A dense float32 tensor: a shape and a contiguous row-major run of a {@code float[]}.
+ * A dense tensor: a shape and a contiguous row-major run of a {@code float[]}, or, for a frozen
+ * weight kept in BF16, of a read-only {@link MemorySegment} of bfloat16 values.
  *
  * <p>What it is: storage plus the autograd bookkeeping of one value in a define-by-run graph
  * (its gradient buffer and the {@link Autograd.Node} that produced it). What it is not: a
@@ -16,12 +20,22 @@ import java.util.SplittableRandom;
  * need strides (transpose, a column slice) copies. A trainable tensor ({@link #requiresGrad})
  * owns a gradient buffer of its own shape, allocated on first use; a frozen tensor never gets
  * one.
+ *
+ * <p>Frozen BF16 tensors ({@link #frozenBf16}) hold 2 bytes per element, read in place (from a
+ * memory-mapped checkpoint, say) and widened to float32 inside the kernels that take them:
+ * {@link Linalg#linear}, {@link Linalg#conv1d}, {@link Linalg#matmul} as the B operand, and
+ * {@link Embedding#lookup}. Gradients flow through them to the other operand, never into them:
+ * they cannot require grad. Every other op rejects them by name ({@link #requireFloat32}), and
+ * {@link #storage()} has no {@code float[]} to give. BF16 is the top half of a float32 (the same
+ * exponent range, an 8-bit significand), so widening is exact: a BF16 tensor computes as the
+ * float32 tensor of its widened values ({@link #toFloat32()}).
  */
 public final class Tensor {
     private final int[] shape;
     private final int numel;
-    final float[] data;
+    final float[] data; // null for a BF16 tensor
     final int offset;
+    private final MemorySegment bf16; // (numel) little-endian bfloat16, read-only; null for a float32 tensor
 
     private boolean requiresGrad;
     private float[] grad; // same numel as this tensor, offset 0; lazily allocated
@@ -37,6 +51,19 @@ public final class Tensor {
         }
         this.data = data;
         this.offset = offset;
+        this.bf16 = null;
+    }
+
+    private Tensor(MemorySegment bf16, int[] shape) {
+        this.shape = shape;
+        this.numel = Shapes.numel(shape);
+        if (bf16.byteSize() != 2L * numel) {
+            throw new IllegalArgumentException("Tensor.frozenBf16: " + bf16.byteSize() + " bytes do not hold shape "
+                    + Arrays.toString(shape) + " (" + numel + " BF16 elements = " + 2L * numel + " bytes)");
+        }
+        this.data = null;
+        this.offset = 0;
+        this.bf16 = bf16.isReadOnly() ? bf16 : bf16.asReadOnly();
     }
 
     // ---------------------------------------------------------------- creation
@@ -77,6 +104,16 @@ public final class Tensor {
     /** A 1-D tensor holding a copy of {@code values}. */
     public static Tensor vector(float... values) {
         return of(values.clone(), values.length);
+    }
+
+    /**
+     * A frozen BF16 tensor over {@code bits}: {@code numel} little-endian bfloat16 values, row-major,
+     * not copied (the tensor keeps a read-only view and reads it on every use). The memory must stay
+     * valid as long as the tensor is used: a segment of an automatic or global arena, a heap
+     * segment, or a mapping whose arena outlives the tensor.
+     */
+    public static Tensor frozenBf16(MemorySegment bits, int... shape) {
+        return new Tensor(bits, Shapes.checked(shape));
     }
 
     /** Standard normal samples, reproducible from {@code seed}. */
@@ -122,32 +159,84 @@ public final class Tensor {
         if (numel != 1) {
             throw new IllegalArgumentException("item() needs a one-element tensor, got shape " + Arrays.toString(shape));
         }
-        return data[offset];
+        return value(0);
     }
 
-    /** The element at a full index. */
+    /** The element at a full index (widened from BF16 for a BF16 tensor). */
     public float get(int... index) {
-        return data[offset + Shapes.flatIndex(shape, index)];
+        return value(Shapes.flatIndex(shape, index));
     }
 
-    /** Sets the element at a full index (no autograd: for building inputs). */
+    private float value(int i) {
+        return bf16 == null ? data[offset + i] : Bf16Kernels.widen(bf16, i);
+    }
+
+    /** Sets the element at a full index (no autograd: for building inputs). A BF16 tensor is read-only. */
     public void set(float value, int... index) {
+        if (bf16 != null) {
+            throw new IllegalArgumentException("set: " + describe() + " is a frozen BF16 tensor, which is read-only");
+        }
         data[offset + Shapes.flatIndex(shape, index)] = value;
     }
 
-    /** A copy of the values, row-major. */
+    /** A copy of the values, row-major (widened to float32 for a BF16 tensor). */
     public float[] toArray() {
-        return Arrays.copyOfRange(data, offset, offset + numel);
+        if (bf16 == null) return Arrays.copyOfRange(data, offset, offset + numel);
+        float[] out = new float[numel];
+        Bf16Kernels.widen(out, 0, bf16, 0, numel, 1, numel);
+        return out;
     }
 
-    /** The storage array backing this tensor; elements start at {@link #offset()}. For kernels and loaders. */
+    /**
+     * The storage array backing this float32 tensor; elements start at {@link #offset()}. For kernels
+     * and loaders. A BF16 tensor has none ({@link #bf16Storage()}).
+     */
     public float[] storage() {
+        if (bf16 != null) {
+            throw new IllegalArgumentException("storage(): " + describe() + " is a frozen BF16 tensor and has no float[] "
+                    + "storage; read bf16Storage(), or widen it with toArray() or toFloat32()");
+        }
         return data;
     }
 
-    /** Where this tensor's elements start in {@link #storage()}. */
+    /** Where this tensor's elements start in {@link #storage()}; 0 for a BF16 tensor, whose segment starts at its first. */
     public int offset() {
         return offset;
+    }
+
+    /** Whether this is a frozen BF16 tensor ({@link #frozenBf16}). */
+    public boolean isBf16() {
+        return bf16 != null;
+    }
+
+    /** The read-only little-endian bfloat16 values of a BF16 tensor, row-major: {@code 2·numel} bytes. */
+    public MemorySegment bf16Storage() {
+        if (bf16 == null) {
+            throw new IllegalArgumentException("bf16Storage(): " + describe() + " is a float32 tensor; read storage()");
+        }
+        return bf16;
+    }
+
+    /** A float32 copy of the values (widened from BF16), cut from the graph; for a float32 tensor the same as {@link #copy()}. */
+    public Tensor toFloat32() {
+        Tensor t = new Tensor(toArray(), 0, shape.clone());
+        t.name = name;
+        return t;
+    }
+
+    /**
+     * Rejects BF16 inputs of an op that computes in float32 only, naming the op and the tensor. Every op
+     * of this package calls it on its entry for the inputs it does not widen itself. Null inputs (an
+     * absent bias) pass.
+     */
+    static void requireFloat32(String op, Tensor... inputs) {
+        for (Tensor t : inputs) {
+            if (t != null && t.bf16 != null) {
+                throw new IllegalArgumentException(op + ": " + t.describe() + " is a frozen BF16 tensor, which " + op
+                        + " does not take (only Linalg.linear and Linalg.conv1d weights, Linalg.matmul's B operand and "
+                        + "Embedding.lookup tables may be BF16); widen it with toFloat32(), or load the model in float32");
+            }
+        }
     }
 
     /** An optional name used in error messages (a parameter's Hugging Face name, say). */
@@ -168,6 +257,7 @@ public final class Tensor {
      */
     public Tensor view(int... newShape) {
         int[] s = Shapes.inferReshape(shape, newShape);
+        if (bf16 != null) return new Tensor(bf16, s);
         Tensor out = new Tensor(data, offset, s);
         Autograd.record(out, "view", () -> Autograd.accumulate(this, out.gradOrNull(), 0), this);
         return out;
@@ -184,21 +274,23 @@ public final class Tensor {
         }
         int[] s = Arrays.copyOfRange(shape, 1, shape.length);
         int stride = numel / shape[0];
+        if (bf16 != null) return new Tensor(bf16.asSlice(2L * i * stride, 2L * stride), s);
         Tensor out = new Tensor(data, offset + i * stride, s);
         Autograd.record(out, "row", () -> Autograd.accumulate(this, out.gradOrNull(), i * stride), this);
         return out;
     }
 
-    /** A copy that shares nothing and is cut from the graph. */
+    /** A copy that shares nothing and is cut from the graph; a BF16 tensor's copy is BF16, on the heap. */
     public Tensor copy() {
-        Tensor t = new Tensor(toArray(), 0, shape.clone());
+        Tensor t = bf16 == null ? new Tensor(toArray(), 0, shape.clone())
+                : new Tensor(MemorySegment.ofArray(new short[numel]).copyFrom(bf16), shape.clone());
         t.name = name;
         return t;
     }
 
     /** The same storage, cut from the graph (no gradient flows back through it). */
     public Tensor detach() {
-        return new Tensor(data, offset, shape);
+        return bf16 == null ? new Tensor(data, offset, shape) : new Tensor(bf16, shape);
     }
 
     // ---------------------------------------------------------------- autograd
@@ -210,9 +302,13 @@ public final class Tensor {
 
     /**
      * Marks this tensor trainable (a leaf whose gradient is accumulated) or frozen (it never gets
-     * a gradient buffer). Only leaves can be marked.
+     * a gradient buffer). Only leaves can be marked; a BF16 tensor is always frozen.
      */
     public Tensor requiresGrad(boolean trainable) {
+        if (trainable && bf16 != null) {
+            throw new IllegalArgumentException("requiresGrad(true) on " + describe() + ": frozen BF16 weights cannot be "
+                    + "trained; load the model in float32, or train an adapter beside the frozen weight");
+        }
         if (node != null) {
             throw new IllegalArgumentException("requiresGrad(" + trainable + ") on the output of '" + node.op
                     + "': only leaf tensors are marked trainable or frozen; detach() it first");
@@ -250,6 +346,10 @@ public final class Tensor {
 
     /** Makes this tensor the recorded output of {@code node} (an interior tensor of the graph). */
     void attach(Autograd.Node node) {
+        if (bf16 != null) {
+            throw new IllegalArgumentException("Autograd.record: output " + describe() + " of '" + node.op
+                    + "' is a frozen BF16 tensor; an op's output is a new float32 tensor");
+        }
         this.node = node;
         this.requiresGrad = true;
     }
@@ -288,15 +388,16 @@ public final class Tensor {
             return "Tensor(shape=" + Arrays.toString(shape) + ", numel=" + numel + ")";
         }
         StringBuilder sb = new StringBuilder("tensor(");
-        appendValues(sb, 0, offset, 7);
+        appendValues(sb, 0, 0, 7);
         sb.append(", shape=").append(Arrays.toString(shape));
+        if (bf16 != null) sb.append(", dtype=bf16");
         if (requiresGrad) sb.append(", requires_grad=true");
         return sb.append(')').toString();
     }
 
     private void appendValues(StringBuilder sb, int axis, int start, int indent) {
         if (axis == shape.length) {
-            sb.append(String.format("%.4f", data[start]));
+            sb.append(String.format("%.4f", value(start)));
             return;
         }
         int stride = 1;

@@ -22,15 +22,15 @@ import java.util.Map;
  * <p>What it is: {@link #load} reads the config ({@link HfArchitecture#fromConfig}), opens the weights
  * ({@link SafetensorsSource#openFolder}), maps the stored names through the one table of layout fixes
  * ({@link CheckpointNames}), checks every name and shape against the config before reading any data
- * (errors name the folder, the tensor and both shapes), and widens F32, BF16 and F16 tensors to float32.
+ * (errors name the folder, the tensor and both shapes), and widens F32, BF16 and F16 tensors to float32, or
+ * keeps the weight matrices frozen in BF16 when {@link LoadOptions} asks.
  * {@link #save} writes what transformers' {@code save_pretrained} writes for the same model: the tensor
  * names of the causal-LM class ({@code transformer.}-prefixed for {@code GPT2LMHeadModel},
  * {@code model.}-prefixed for the Llama family, {@code lm_head.weight} only when untied), F32 or BF16,
  * metadata {@code {"format": "pt"}}, sharded above {@link SaveOptions#maxShardBytes()}, and a config.json
  * ({@link ArchitectureWriter}) that keeps the other fields of the config the model was loaded with.
  *
- * <p>What it is not: a keeper of BF16 weights in BF16 (parameters are float32 tensors), a reader of
- * {@code pytorch_model.bin} (pickle), or a downloader. A save is atomic per file (each is written under a
+ * <p>What it is not: a reader of {@code pytorch_model.bin} (pickle), or a downloader. A save is atomic per file (each is written under a
  * temporary name and renamed) and checks everything it can before writing anything, so a failed save
  * leaves no half-written file; it is not a transaction over the folder: weights are written first, then
  * config.json, then the tokenizer files.
@@ -50,8 +50,17 @@ public final class HfModels {
     /** The config file of a model folder. */
     public static final String CONFIG_FILE = "config.json";
 
-    /** Loads the model of a Hugging Face folder. */
+    /** Loads the model of a Hugging Face folder, every parameter in float32. */
     public static LoadedModel load(Path folder) throws IOException {
+        return load(folder, LoadOptions.defaults());
+    }
+
+    /**
+     * Loads the model of a Hugging Face folder, its weight matrices stored as {@code options} says. Frozen
+     * BF16 matrices read from BF16 files view the mapped files, which stay mapped while the model is
+     * reachable ({@link SafetensorsSource.Lifetime#WHILE_REACHABLE}).
+     */
+    public static LoadedModel load(Path folder, LoadOptions options) throws IOException {
         Path configFile = folder.resolve(CONFIG_FILE);
         if (!Files.isRegularFile(configFile)) {
             throw new IllegalArgumentException(folder.toAbsolutePath() + ": no " + CONFIG_FILE + "; expected a Hugging Face "
@@ -59,11 +68,15 @@ public final class HfModels {
         }
         HfConfig config = HfConfig.read(configFile);
         HfArchitecture arch = HfArchitecture.fromConfig(config);
-        try (SafetensorsSource source = SafetensorsSource.openFolder(folder)) {
+        boolean bf16 = options.matrices() == LoadOptions.Matrices.FROZEN_BF16;
+        try (SafetensorsSource source = SafetensorsSource.openFolder(folder,
+                bf16 ? SafetensorsSource.Lifetime.WHILE_REACHABLE : SafetensorsSource.Lifetime.UNTIL_CLOSED)) {
             CheckpointNames.Mapping mapping = CheckpointNames.map(arch, source.names(), folder.toString());
             requireWeights(folder, arch, mapping.names(), source);
             Map<String, Tensor> weights = new LinkedHashMap<>();
-            mapping.names().forEach((name, stored) -> weights.put(name, source.readTensor(stored)));
+            mapping.names().forEach((name, stored) -> weights.put(name, bf16 && source.info(stored).shape().length >= 2
+                    ? Tensor.frozenBf16(source.readBf16(stored), source.info(stored).intShape()).named(stored)
+                    : source.readTensor(stored)));
             return new LoadedModel(arch.newModel(weights), config, folder, mapping.ignored());
         }
     }

@@ -72,6 +72,24 @@ final class FloatCodec {
         }
     }
 
+    /**
+     * Converts {@code n} elements of {@code from} at byte {@code srcOffset} of {@code src} into {@code to} at
+     * byte {@code dstOffset} of {@code dst}: a byte copy for the same type, else widened to float32 and
+     * narrowed a chunk at a time (so BF16 from F32 or F16 rounds to nearest even, as {@code tensor.to(torch.bfloat16)}).
+     */
+    static void convert(DType from, MemorySegment src, long srcOffset, DType to, MemorySegment dst, long dstOffset, long n) {
+        if (from == to) {
+            MemorySegment.copy(src, srcOffset, dst, dstOffset, n * (from.bits() / 8));
+            return;
+        }
+        float[] buf = new float[(int) Math.min(n, CHUNK)];
+        for (long done = 0; done < n; done += buf.length) {
+            int m = (int) Math.min(buf.length, n - done);
+            decode(from, src, srcOffset + done * (from.bits() / 8), buf, 0, m);
+            encode(to, buf, 0, m, dst, dstOffset + done * (to.bits() / 8));
+        }
+    }
+
     /** float32 → bfloat16 bits, round to nearest even; NaN → 0x7FC0 (as c10::BFloat16). */
     static short toBf16(float f) {
         if (Float.isNaN(f)) return 0x7FC0;

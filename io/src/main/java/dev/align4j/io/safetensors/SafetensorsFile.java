@@ -18,7 +18,8 @@ import java.util.Map;
  * input, and reads that slice or widen one tensor at a time. Every rejection is a
  * {@link SafetensorsException} naming this file; no read can leave the mapped file, since every
  * tensor's range was checked against its size. Reads may run on several threads at once (the mapping
- * lives in a shared arena); after {@link #close()} they fail with {@link IllegalStateException}.
+ * lives in a shared or an automatic arena, as its {@link Lifetime} says); after {@link #close()} they fail
+ * with {@link IllegalStateException}.
  * What it is not: safe against the file being
  * truncated by another process while mapped (the JVM then reports an {@link InternalError} on
  * access, as for any mapped file), nor a writer ({@link SafetensorsWriter}).
@@ -30,15 +31,18 @@ import java.util.Map;
  */
 public final class SafetensorsFile implements SafetensorsSource {
     private final Path path;
-    private final Arena arena;
+    private final Arena arena; // shared (UNTIL_CLOSED) or automatic (WHILE_REACHABLE)
+    private final Lifetime lifetime;
+    private volatile boolean closed;
     private final MemorySegment file;
     private final Map<String, TensorInfo> tensors;
     private final List<String> names;
     private final Map<String, String> metadata;
 
-    private SafetensorsFile(Path path, Arena arena, MemorySegment file, SafetensorsHeader.Parsed header) {
+    private SafetensorsFile(Path path, Arena arena, Lifetime lifetime, MemorySegment file, SafetensorsHeader.Parsed header) {
         this.path = path;
         this.arena = arena;
+        this.lifetime = lifetime;
         this.file = file;
         this.tensors = new LinkedHashMap<>();
         for (TensorInfo t : header.tensors()) tensors.put(t.name(), t);
@@ -46,14 +50,19 @@ public final class SafetensorsFile implements SafetensorsSource {
         this.metadata = header.metadata();
     }
 
-    /** Maps and validates {@code path}; a malformed file throws {@link SafetensorsException}. */
+    /** {@link #open(Path, Lifetime)} mapped {@link Lifetime#UNTIL_CLOSED}. */
     public static SafetensorsFile open(Path path) throws IOException {
-        Arena arena = Arena.ofShared();
+        return open(path, Lifetime.UNTIL_CLOSED);
+    }
+
+    /** Maps and validates {@code path}; a malformed file throws {@link SafetensorsException}. */
+    public static SafetensorsFile open(Path path, Lifetime lifetime) throws IOException {
+        Arena arena = lifetime == Lifetime.UNTIL_CLOSED ? Arena.ofShared() : Arena.ofAuto();
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
             MemorySegment file = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena);
-            return new SafetensorsFile(path, arena, file, SafetensorsHeader.parse(path.toString(), file));
+            return new SafetensorsFile(path, arena, lifetime, file, SafetensorsHeader.parse(path.toString(), file));
         } catch (Throwable e) {
-            arena.close();
+            if (lifetime == Lifetime.UNTIL_CLOSED) arena.close(); // an automatic arena goes with its last segment
             throw e;
         }
     }
@@ -75,6 +84,7 @@ public final class SafetensorsFile implements SafetensorsSource {
 
     @Override
     public TensorInfo info(String name) {
+        if (closed) throw new IllegalStateException(path + ": already closed");
         TensorInfo t = tensors.get(name);
         if (t == null) {
             throw new SafetensorsException(path + ": no tensor named \"" + name + "\" (the file holds " + names.size()
@@ -96,11 +106,7 @@ public final class SafetensorsFile implements SafetensorsSource {
 
     @Override
     public void readFloats(String name, float[] dst, int dstOffset) {
-        TensorInfo t = info(name);
-        if (!t.dtype().isReadableAsFloat()) {
-            throw new SafetensorsException(path + ": tensor \"" + name + "\" has dtype " + t.dtype()
-                    + ", which align4j cannot read as float32 (it reads " + DType.floatTypes() + ")");
-        }
+        TensorInfo t = floatTensor(name);
         long n = t.numel();
         if (dstOffset < 0 || dstOffset > dst.length || n > dst.length - dstOffset) {
             throw new IllegalArgumentException(path + ": tensor \"" + name + "\" has " + n + " elements, which do not fit"
@@ -110,8 +116,27 @@ public final class SafetensorsFile implements SafetensorsSource {
     }
 
     @Override
+    public MemorySegment readBf16(String name) {
+        TensorInfo t = floatTensor(name);
+        if (t.dtype() == DType.BF16) return segment(name);
+        MemorySegment out = MemorySegment.ofArray(new short[t.intNumel()]);
+        FloatCodec.convert(t.dtype(), file, t.byteOffset(), DType.BF16, out, 0, t.numel());
+        return out;
+    }
+
+    private TensorInfo floatTensor(String name) {
+        TensorInfo t = info(name);
+        if (!t.dtype().isReadableAsFloat()) {
+            throw new SafetensorsException(path + ": tensor \"" + name + "\" has dtype " + t.dtype()
+                    + ", which align4j cannot read as float32 (it reads " + DType.floatTypes() + ")");
+        }
+        return t;
+    }
+
+    @Override
     public void close() {
-        if (arena.scope().isAlive()) arena.close();
+        closed = true;
+        if (lifetime == Lifetime.UNTIL_CLOSED && arena.scope().isAlive()) arena.close();
     }
 
     @Override

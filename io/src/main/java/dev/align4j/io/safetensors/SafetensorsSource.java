@@ -13,10 +13,12 @@ import java.util.List;
  * checkpoint ({@link ShardedSafetensors}). A model loader asks for tensors by their Hugging Face
  * names and does not care which.
  *
- * <p>What it is: the read API, whose one core method {@link #readFloats(String, float[], int)}
- * widens F32, BF16 or F16 data into a float array; the other reads are conveniences over it. What
- * it is not: a writer (see {@link SafetensorsWriter}) or a cache: every read converts afresh from
- * the memory-mapped file, and nothing read stays valid after {@link #close()}.
+ * <p>What it is: the read API, whose core methods {@link #readFloats(String, float[], int)} widen
+ * F32, BF16 or F16 data into a float array and {@link #readBf16} gives BF16 (in place when stored
+ * so); the other reads are conveniences over them. What it is not: a writer (see
+ * {@link SafetensorsWriter}) or a cache: every read converts afresh from the memory-mapped file.
+ * How long what was read stays valid is the source's {@link Lifetime}: by default nothing read in
+ * place outlives {@link #close()}.
  *
  * <p>Based on: transformers' {@code from_pretrained}, which prefers {@code model.safetensors} and
  * falls back to {@code model.safetensors.index.json} ({@link #openFolder}).
@@ -28,15 +30,34 @@ public sealed interface SafetensorsSource extends AutoCloseable permits Safetens
     /** The sharded checkpoint's index name, as transformers' {@code SAFE_WEIGHTS_INDEX_NAME}. */
     String INDEX_FILE = "model.safetensors.index.json";
 
+    /** How long the memory mapping of a source's files, and so every segment read in place from it, lives. */
+    enum Lifetime {
+        /** Until {@link #close()} unmaps the files; a segment read before then fails afterwards (the default). */
+        UNTIL_CLOSED,
+        /**
+         * As long as any segment of the mapping is reachable ({@link java.lang.foreign.Arena#ofAuto()}):
+         * {@link #close()} ends this source's own reads, and the garbage collector unmaps a file once
+         * nothing viewing it (a frozen BF16 weight, say) is left. For tensors that keep reading the
+         * file. The file must not be truncated or rewritten in place meanwhile (replacing it by a rename,
+         * as {@link SafetensorsWriter} does, is safe: the mapping keeps the old file).
+         */
+        WHILE_REACHABLE
+    }
+
+    /** {@link #openFolder(Path, Lifetime)} mapped {@link Lifetime#UNTIL_CLOSED}. */
+    static SafetensorsSource openFolder(Path folder) throws IOException {
+        return openFolder(folder, Lifetime.UNTIL_CLOSED);
+    }
+
     /**
      * Opens the weights of a Hugging Face model folder: {@code model.safetensors} when present,
      * else the shards named by {@code model.safetensors.index.json}.
      */
-    static SafetensorsSource openFolder(Path folder) throws IOException {
+    static SafetensorsSource openFolder(Path folder, Lifetime lifetime) throws IOException {
         Path single = folder.resolve(SINGLE_FILE);
-        if (Files.isRegularFile(single)) return SafetensorsFile.open(single);
+        if (Files.isRegularFile(single)) return SafetensorsFile.open(single, lifetime);
         Path index = folder.resolve(INDEX_FILE);
-        if (Files.isRegularFile(index)) return ShardedSafetensors.open(index);
+        if (Files.isRegularFile(index)) return ShardedSafetensors.open(index, lifetime);
         throw new SafetensorsException(folder + ": neither " + SINGLE_FILE + " nor " + INDEX_FILE
                 + " found (is this a Hugging Face model folder saved with safetensors?)");
     }
@@ -58,6 +79,13 @@ public sealed interface SafetensorsSource extends AutoCloseable permits Safetens
      */
     void readFloats(String name, float[] dst, int dstOffset);
 
+    /**
+     * A tensor's values as little-endian BF16, row-major: a read-only view of the mapped file for a
+     * BF16 tensor (no copy; valid as the source's {@link Lifetime} says), else F32 or F16 rounded to
+     * nearest even into a new heap segment. Other dtypes are errors naming the tensor.
+     */
+    MemorySegment readBf16(String name);
+
     /** A tensor's values widened to float32, row-major. */
     default float[] readFloats(String name) {
         float[] out = new float[info(name).intNumel()];
@@ -70,7 +98,10 @@ public sealed interface SafetensorsSource extends AutoCloseable permits Safetens
         return Tensor.of(readFloats(name), info(name).intShape()).named(name);
     }
 
-    /** Unmaps the file(s); segments handed out before become inaccessible. */
+    /**
+     * Ends reads from this source; with {@link Lifetime#UNTIL_CLOSED} it unmaps the file(s) and segments
+     * handed out before become inaccessible.
+     */
     @Override
     void close();
 }

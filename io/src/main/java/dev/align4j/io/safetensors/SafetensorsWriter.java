@@ -29,8 +29,8 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * Writes float32 tensors as safetensors, byte for byte as Python's {@code safetensors.torch.save_file}
- * would, one file or sharded as transformers' {@code save_pretrained} shards.
+ * Writes float32 (or frozen BF16) tensors as safetensors, byte for byte as Python's
+ * {@code safetensors.torch.save_file} would, one file or sharded as transformers' {@code save_pretrained} shards.
  *
  * <p>What it is: the layout of the reference serializer ({@code prepare} in huggingface/safetensors
  * {@code tensor.rs}): tensors sorted by dtype, widest alignment first ({@link DType} order,
@@ -38,7 +38,8 @@ import java.util.regex.Pattern;
  * header ({@code serde_json}: no spaces, only {@code "}, {@code \} and control characters escaped),
  * {@code __metadata__} first, padded with spaces to a multiple of 8 bytes; then the data, back to
  * back. F32 is copied; BF16 rounds to nearest even (NaN → 0x7FC0) as {@code tensor.to(torch.bfloat16)};
- * F16 as {@link Float#floatToFloat16}. Every file is written to a temporary name and renamed
+ * F16 as {@link Float#floatToFloat16}; a frozen BF16 tensor is copied as BF16 and widened for F32 (exact).
+ * Every file is written to a temporary name and renamed
  * ({@link AtomicFiles}). What it is not: a writer of the other dtypes, nor of shared or strided
  * storage (a {@link Tensor} is contiguous). An empty metadata map omits {@code __metadata__}, as
  * Python's {@code metadata=None} does.
@@ -104,7 +105,8 @@ public final class SafetensorsWriter {
                 int perChunk = WRITE_BUFFER_BYTES / elementBytes;
                 for (int done = 0; done < t.numel(); done += perChunk) {
                     int m = Math.min(perChunk, t.numel() - done);
-                    FloatCodec.encode(dtype, t.storage(), t.offset() + done, m, seg, 0);
+                    if (t.isBf16()) FloatCodec.convert(DType.BF16, t.bf16Storage(), 2L * done, dtype, seg, 0, m);
+                    else FloatCodec.encode(dtype, t.storage(), t.offset() + done, m, seg, 0);
                     buf.clear().limit(m * elementBytes);
                     writeFully(channel, buf);
                 }

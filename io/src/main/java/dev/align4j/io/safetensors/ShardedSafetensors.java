@@ -39,18 +39,25 @@ public final class ShardedSafetensors implements SafetensorsSource {
     private final Map<String, String> weightMap; // tensor name → shard file name, in index order
     private final List<String> names;
     private final Map<String, Path> shardPaths; // shard file name → path
+    private final Lifetime lifetime;
     private final Map<String, SafetensorsFile> opened = new HashMap<>(); // guarded by this
     private boolean closed; // guarded by this
 
-    private ShardedSafetensors(Path indexFile, Map<String, String> weightMap, Map<String, Path> shardPaths) {
+    private ShardedSafetensors(Path indexFile, Map<String, String> weightMap, Map<String, Path> shardPaths, Lifetime lifetime) {
         this.indexFile = indexFile;
+        this.lifetime = lifetime;
         this.weightMap = weightMap;
         this.names = List.copyOf(weightMap.keySet());
         this.shardPaths = shardPaths;
     }
 
-    /** Reads and checks the index; shards are mapped when first needed. */
+    /** {@link #open(Path, Lifetime)} with shards mapped {@link Lifetime#UNTIL_CLOSED}. */
     public static ShardedSafetensors open(Path indexFile) throws IOException {
+        return open(indexFile, Lifetime.UNTIL_CLOSED);
+    }
+
+    /** Reads and checks the index; shards are mapped, with the given lifetime, when first needed. */
+    public static ShardedSafetensors open(Path indexFile, Lifetime lifetime) throws IOException {
         JsonNode root;
         try {
             root = JSON.readTree(Files.readString(indexFile));
@@ -83,7 +90,7 @@ public final class ShardedSafetensors implements SafetensorsSource {
                         + s.getValue() + "; incomplete download?)");
             }
         }
-        return new ShardedSafetensors(indexFile, weightMap, shardPaths);
+        return new ShardedSafetensors(indexFile, weightMap, shardPaths, lifetime);
     }
 
     private static Path shardPath(String where, Path folder, String shard) {
@@ -138,6 +145,11 @@ public final class ShardedSafetensors implements SafetensorsSource {
         fileOf(name).readFloats(name, dst, dstOffset);
     }
 
+    @Override
+    public MemorySegment readBf16(String name) {
+        return fileOf(name).readBf16(name);
+    }
+
     private SafetensorsFile fileOf(String name) {
         String shard = weightMap.get(name);
         if (shard == null) {
@@ -155,7 +167,7 @@ public final class ShardedSafetensors implements SafetensorsSource {
         if (closed) throw new IllegalStateException(indexFile + ": already closed");
         SafetensorsFile f = opened.get(shard);
         if (f != null) return f;
-        f = SafetensorsFile.open(shardPaths.get(shard));
+        f = SafetensorsFile.open(shardPaths.get(shard), lifetime);
         List<String> missing = new ArrayList<>();
         for (Map.Entry<String, String> e : weightMap.entrySet()) {
             if (e.getValue().equals(shard) && !f.contains(e.getKey())) missing.add(e.getKey());

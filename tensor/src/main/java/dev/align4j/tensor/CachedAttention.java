@@ -34,6 +34,9 @@ public final class CachedAttention {
      */
     public static Tensor attend(Tensor q, Tensor[] keys, Tensor[] values, int[] lengths, PackedSegments segments,
                                 float scale) {
+        Tensor.requireFloat32("CachedAttention.attend", q);
+        Tensor.requireFloat32("CachedAttention.attend", keys);
+        Tensor.requireFloat32("CachedAttention.attend", values);
         if (Autograd.needsGrad(q)) {
             throw new IllegalStateException("CachedAttention: q " + q.describe() + " requires grad, but attention over a KV "
                     + "cache has no backward; run generation inside Autograd.noGrad()");

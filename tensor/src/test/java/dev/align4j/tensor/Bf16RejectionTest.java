@@ -53,6 +53,12 @@ class Bf16RejectionTest {
         Map<String, Op> ops = new LinkedHashMap<>();
         Tensor[] x34 = {t(3, 4)}, two34 = {t(3, 4), t(3, 4)}, qkv = {t(4, 2, 8), t(4, 1, 8), t(4, 1, 8)};
         Tensor[] rope = {t(3, 2, 4)}, logits = {t(3, 6)};
+        Tensor[] cached = {t(1, 2, 8), t(4, 1, 8), t(4, 1, 8)};
+        ops.put("CachedAttention.attend(Tensor,Tensor[],Tensor[],int[],PackedSegments)", new Op(in -> CachedAttention.attend(in[0],
+                new Tensor[] {in[1]}, new Tensor[] {in[2]}, new int[] {4}, PackedSegments.single(1)), cached, "CachedAttention"));
+        ops.put("CachedAttention.attend(Tensor,Tensor[],Tensor[],int[],PackedSegments,float)", new Op(in -> CachedAttention.attend(
+                in[0], new Tensor[] {in[1]}, new Tensor[] {in[2]}, new int[] {4}, PackedSegments.single(1), 0.5f), cached,
+                "CachedAttention"));
         ops.put("Attention.causal(Tensor,Tensor,Tensor,PackedSegments)",
                 new Op(in -> Attention.causal(in[0], in[1], in[2], PackedSegments.single(4)), qkv, "Attention.causal"));
         ops.put("Attention.causal(Tensor,Tensor,Tensor,PackedSegments,float)",

@@ -128,7 +128,7 @@ final class ArchitectureReader {
 
     private static double ropeTheta(HfConfig c) {
         Rope r = rope(c);
-        return r != null && r.params().has("rope_theta") ? r.params().getDouble("rope_theta") : c.getDouble("rope_theta", 10000);
+        return r != null && r.params().has("rope_theta") ? r.params().getDouble("rope_theta") : c.getDouble("rope_theta", dev.align4j.tensor.Rope.DEFAULT_THETA);
     }
 
     private static RopeScaling ropeScaling(HfConfig c, int maxPositions) {

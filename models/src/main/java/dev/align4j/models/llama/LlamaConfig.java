@@ -1,5 +1,7 @@
 package dev.align4j.models.llama;
 
+import dev.align4j.tensor.Rope;
+
 /**
  * The Llama family's hyper-parameters under the names of its {@code config.json}, with the switches
  * that tell the family's members apart.
@@ -57,7 +59,7 @@ public record LlamaConfig(String modelType, int vocabSize, int hiddenSize, int i
     /** A small Llama-architecture config for tests and examples. */
     public static LlamaConfig tiny(String modelType, int vocab, int hidden, int layers, int heads, int kvHeads) {
         boolean qwen2 = modelType.equals("qwen2");
-        return new LlamaConfig(modelType, vocab, hidden, hidden * 8 / 3, layers, heads, kvHeads, hidden / heads, 1e-6, 10000,
+        return new LlamaConfig(modelType, vocab, hidden, hidden * 8 / 3, layers, heads, kvHeads, hidden / heads, 1e-6, Rope.DEFAULT_THETA,
                 RopeScaling.NONE, 512, false, qwen2, false, false, modelType.equals("qwen3"), 0);
     }
 

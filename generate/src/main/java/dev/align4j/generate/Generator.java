@@ -5,6 +5,7 @@ import dev.align4j.models.KvCache;
 import dev.align4j.models.PackedBatch;
 import dev.align4j.tensor.Autograd;
 import dev.align4j.tensor.PackedSegments;
+import dev.align4j.tensor.kernels.Parallel;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -18,29 +19,62 @@ import java.util.SplittableRandom;
  * The generation engine: token ids in, completions with per-token log-probs out.
  *
  * <p>What it is: continuous batching over a {@link KvCache}, as vLLM's scheduler and nanochat's
- * {@code engine.py} do it. Each step (1) admits waiting requests while the running sequences leave
- * room ({@code maxSequences}), prefilling their prompts together in one packed batch; a request's
- * n completions share its prefill (the prompt's cache slot is forked n − 1 times) and each samples
- * its first token from the prompt's last logits; then (2) runs one decode step for every running
- * sequence — one new token each, at the position continuing its cache — and samples the next
- * tokens. A completion leaves as soon as it generates a stop token (finish "stop"), reaches
- * max_new_tokens or fills the model's context (finish "length"); its slot is freed and a waiting
- * request joins at the next step, without draining the batch. Each completion samples with its own
- * random stream ({@link SamplingParams#seed()} + its index), so its tokens do not depend on what
- * else is in the batch.
+ * {@code engine.py} do it. Requests wait in a queue ({@link #submit}); each {@link #step} (1) admits
+ * waiting requests while the running sequences leave room ({@code maxSequences}), prefilling their
+ * prompts together in one packed batch; a request's n completions share its prefill (the prompt's
+ * cache slot is forked n − 1 times) and each samples its first token from the prompt's last logits;
+ * then (2) runs one decode step for every running sequence — one new token each, at the position
+ * continuing its cache — and samples the next tokens. A completion leaves as soon as it generates a
+ * stop token or its listener asks it to stop (finish "stop"), reaches max_new_tokens or fills the
+ * model's context (finish "length"); its slot is freed and a waiting request joins at the next step,
+ * without draining the batch. Each completion samples with its own random stream
+ * ({@link SamplingParams#seed()} + its index), so its tokens do not depend on what else is in the
+ * batch; the rows of one step are sampled in parallel, each from its own stream.
  *
- * <p>What it is not: a tokenizer or chat template user (STYLE rule 10: text sits above this
- * class), thread-safe, or a server; memory is not bounded beyond {@code maxSequences} slots.
+ * <p>Live weights: every forward pass reads the model's tensors as they are at that moment, so a
+ * policy updated in place by its optimizer generates with its new weights at the next call; nothing
+ * is copied or merged.
+ *
+ * <p>What it is not: a tokenizer or chat template user (STYLE rule 10: text sits above this class,
+ * in {@code dev.align4j.generate.text}), or thread-safe ({@link GenerationService} owns one on its
+ * own thread for concurrent callers); memory is not bounded beyond {@code maxSequences} slots.
  */
 public final class Generator {
+
+    /** Hears about one request's completions as they are generated. Called on the generating thread. */
+    public interface Listener {
+        /**
+         * Completion {@code index} has sampled {@code token} (already part of it). Returning true ends
+         * it here with finish "stop" — a stop string matched, or nobody is listening any more.
+         */
+        default boolean onToken(int index, int token) {
+            return false;
+        }
+
+        /** Completion {@code index} has ended; called once per completion. */
+        void onComplete(int index, Completion completion);
+
+        /** The request was dropped because generation failed; no further calls follow. */
+        default void onError(RuntimeException error) {}
+    }
+
     private final CausalLM model;
     private final int maxSequences;
+    private final KvCache cache;
+    private final Deque<Admission> waiting = new ArrayDeque<>();
+    private List<Sequence> running = new ArrayList<>();
 
     /** A generator running at most {@code maxSequences} sequences per decode step. */
     public Generator(CausalLM model, int maxSequences) {
         if (maxSequences < 1) throw new IllegalArgumentException("Generator: maxSequences must be >= 1, got " + maxSequences);
         this.model = model;
         this.maxSequences = maxSequences;
+        this.cache = model.newKvCache();
+    }
+
+    /** The model it generates from. */
+    public CausalLM model() {
+        return model;
     }
 
     /** The n completions of one prompt. */
@@ -50,108 +84,184 @@ public final class Generator {
 
     /** The completions of every request, in request order, each request's n completions in index order. */
     public List<List<Completion>> generate(List<Request> requests) {
-        for (int r = 0; r < requests.size(); r++) check(r, requests.get(r));
+        for (int r = 0; r < requests.size(); r++) check("request " + r, requests.get(r));
         Completion[][] out = new Completion[requests.size()][];
-        for (int r = 0; r < out.length; r++) out[r] = new Completion[requests.get(r).params().n()];
-        KvCache cache = model.newKvCache();
-        Deque<Integer> waiting = new ArrayDeque<>();
-        for (int r = 0; r < requests.size(); r++) waiting.add(r);
-        List<Sequence> running = new ArrayList<>();
-        try (var g = Autograd.noGrad()) {
-            while (!waiting.isEmpty() || !running.isEmpty()) {
-                List<Integer> admitted = new ArrayList<>();
-                int planned = running.size();
-                while (!waiting.isEmpty() && (planned == 0 || planned + requests.get(waiting.peek()).params().n() <= maxSequences)) {
-                    int r = waiting.poll();
-                    admitted.add(r);
-                    planned += requests.get(r).params().n();
-                }
-                if (!admitted.isEmpty()) prefill(requests, admitted, cache, running, out);
-                if (!running.isEmpty()) decode(cache, running, out);
-            }
+        for (int r = 0; r < requests.size(); r++) {
+            Completion[] mine = out[r] = new Completion[requests.get(r).params().n()];
+            submit(requests.get(r), (index, completion) -> mine[index] = completion);
         }
+        while (hasWork()) step();
         List<List<Completion>> result = new ArrayList<>();
         for (Completion[] c : out) result.add(List.of(c));
         return result;
     }
 
-    /** One packed forward pass over the admitted prompts; then every completion's first token. */
-    private void prefill(List<Request> requests, List<Integer> admitted, KvCache cache, List<Sequence> running,
-                         Completion[][] out) {
-        List<int[]> prompts = new ArrayList<>();
-        int[] slots = new int[admitted.size()];
-        for (int i = 0; i < slots.length; i++) {
-            prompts.add(requests.get(admitted.get(i)).promptIds());
-            slots[i] = cache.allocate();
-        }
-        float[] logits = model.logits(PackedBatch.of(prompts), cache, slots).toArray(); // (P, V)
-        int vocab = model.vocabSize();
-        for (int i = 0; i < slots.length; i++) {
-            int r = admitted.get(i);
-            Request request = requests.get(r);
-            SamplingParams params = request.params();
-            List<Sequence> group = new ArrayList<>();
-            for (int c = 0; c < params.n(); c++) {
-                group.add(new Sequence(r, c, c == 0 ? slots[i] : cache.fork(slots[i]), request.promptIds(), params));
+    /**
+     * Queues a request; its completions are generated by the coming {@link #step}s and reported to
+     * {@code listener}.
+     *
+     * @throws IllegalArgumentException when the prompt is empty, leaves no room in the model's
+     *                                  context, or holds an id outside the vocabulary
+     */
+    public void submit(Request request, Listener listener) {
+        check("request", request);
+        waiting.add(new Admission(request, listener));
+    }
+
+    /** Whether requests wait or sequences run. */
+    public boolean hasWork() {
+        return !waiting.isEmpty() || !running.isEmpty();
+    }
+
+    /** Sequences running now. */
+    public int runningSequences() {
+        return running.size();
+    }
+
+    /** Requests submitted and not yet admitted. */
+    public int waitingRequests() {
+        return waiting.size();
+    }
+
+    /**
+     * One scheduling step: admit and prefill what fits, then decode one token for every running
+     * sequence. A failure drops every request, waiting or running, telling each listener
+     * ({@link Listener#onError}), and frees the cache: the generator stays usable.
+     */
+    public void step() {
+        try (var g = Autograd.noGrad()) {
+            List<Admission> admitted = new ArrayList<>();
+            int planned = running.size();
+            while (!waiting.isEmpty() && (planned == 0 || planned + waiting.peek().request.params().n() <= maxSequences)) {
+                Admission a = waiting.poll();
+                admitted.add(a);
+                planned += a.request.params().n();
             }
-            for (Sequence s : group) step(s, logits, i * vocab, cache, running, out);
+            if (!admitted.isEmpty()) prefill(admitted);
+            if (!running.isEmpty()) decode();
+        } catch (RuntimeException | OutOfMemoryError e) {
+            RuntimeException error = e instanceof RuntimeException re ? re : new IllegalStateException("generation failed: " + e, e);
+            abort(error);
+            throw error;
         }
     }
 
+    /**
+     * Drops every request, waiting or running, freeing their cache slots and telling each listener
+     * {@link Listener#onError} once.
+     */
+    public void abort(RuntimeException error) {
+        List<Listener> dropped = new ArrayList<>();
+        for (Sequence s : running) {
+            cache.free(s.slot);
+            if (!dropped.contains(s.listener)) dropped.add(s.listener);
+        }
+        for (Admission a : waiting) dropped.add(a.listener);
+        running = new ArrayList<>();
+        waiting.clear();
+        for (Listener l : dropped) l.onError(error);
+    }
+
+    /** One packed forward pass over the admitted prompts; then every completion's first token. */
+    private void prefill(List<Admission> admitted) {
+        List<int[]> prompts = new ArrayList<>();
+        int[] slots = new int[admitted.size()];
+        for (int i = 0; i < slots.length; i++) {
+            prompts.add(admitted.get(i).request.promptIds());
+            slots[i] = cache.allocate();
+        }
+        float[] logits = model.logits(PackedBatch.of(prompts), cache, slots).toArray(); // (P, V)
+        List<Sequence> fresh = new ArrayList<>();
+        List<Integer> rows = new ArrayList<>();
+        for (int i = 0; i < slots.length; i++) {
+            Admission a = admitted.get(i);
+            SamplingParams params = a.request.params();
+            for (int c = 0; c < params.n(); c++) {
+                fresh.add(new Sequence(a.listener, c, c == 0 ? slots[i] : cache.fork(slots[i]), prompts.get(i), params));
+                rows.add(i);
+            }
+        }
+        sampleAndAdvance(fresh, logits, rows.stream().mapToInt(Integer::intValue).toArray());
+    }
+
     /** One token for each running sequence, in one packed forward pass. */
-    private void decode(KvCache cache, List<Sequence> running, Completion[][] out) {
-        List<Sequence> batch = List.copyOf(running);
+    private void decode() {
+        List<Sequence> batch = running;
         int b = batch.size();
-        int[] tokens = new int[b], positions = new int[b], slots = new int[b], ones = new int[b];
+        int[] tokens = new int[b], positions = new int[b], slots = new int[b], ones = new int[b], rows = new int[b];
         for (int i = 0; i < b; i++) {
             Sequence s = batch.get(i);
             tokens[i] = s.tokens[s.generated - 1];
             positions[i] = cache.length(s.slot);
             slots[i] = s.slot;
             ones[i] = 1;
+            rows[i] = i;
         }
         float[] logits = model.logits(new PackedBatch(tokens, positions, PackedSegments.ofLengths(ones)), cache, slots).toArray();
-        running.clear();
-        for (int i = 0; i < b; i++) step(batch.get(i), logits, i * model.vocabSize(), cache, running, out);
+        running = new ArrayList<>();
+        sampleAndAdvance(batch, logits, rows);
     }
 
-    /** Samples the sequence's next token from its logits row; it keeps running or finishes. */
-    private void step(Sequence s, float[] logits, int offset, KvCache cache, List<Sequence> running, Completion[][] out) {
-        Sampler.Sampled next = Sampler.sample(logits, offset, model.vocabSize(), s.params, s.seen, s.rng);
-        s.add(next);
-        Completion.FinishReason reason = s.params.isStop(next.token()) ? Completion.FinishReason.STOP
-                : s.generated == s.params.maxNewTokens() || s.promptLength + s.generated >= model.contextLength()
-                ? Completion.FinishReason.LENGTH : null;
-        if (reason == null) {
-            running.add(s);
-            return;
+    /**
+     * Samples each sequence's next token from its logits row ({@code rows[i]} of {@code logits}),
+     * the rows in parallel; then, in order, appends each token and keeps the sequence running or
+     * finishes it.
+     */
+    private void sampleAndAdvance(List<Sequence> batch, float[] logits, int[] rows) {
+        int vocab = model.vocabSize();
+        Sampler.Sampled[] next = new Sampler.Sampled[batch.size()];
+        Parallel.forRange(batch.size(), 1, (start, end) -> {
+            for (int i = start; i < end; i++) {
+                Sequence s = batch.get(i);
+                next[i] = Sampler.sample(logits, rows[i] * vocab, vocab, s.params, s.seen, s.rng);
+            }
+        });
+        for (int i = 0; i < next.length; i++) {
+            Sequence s = batch.get(i);
+            s.add(next[i]);
+            boolean stop = s.params.isStop(next[i].token()) | s.listener.onToken(s.index, next[i].token());
+            Completion.FinishReason reason = stop ? Completion.FinishReason.STOP
+                    : s.generated == s.params.maxNewTokens() || s.promptLength + s.generated >= model.contextLength()
+                    ? Completion.FinishReason.LENGTH : null;
+            if (reason == null) {
+                running.add(s);
+            } else {
+                cache.free(s.slot);
+                s.listener.onComplete(s.index, s.completion(reason));
+            }
         }
-        cache.free(s.slot);
-        out[s.request][s.index] = new Completion(Arrays.copyOf(s.tokens, s.generated), Arrays.copyOf(s.logprobs, s.generated),
-                Arrays.copyOf(s.rawLogprobs, s.generated), reason);
     }
 
-    private void check(int r, Request request) {
+    /**
+     * Checks a request against the model: a non-empty prompt of ids in the vocabulary, short enough
+     * to leave room for one new token. Reads only the model's sizes, so any thread may call it.
+     *
+     * @throws IllegalArgumentException naming {@code what} and the fault
+     */
+    public void check(String what, Request request) {
         int[] prompt = request.promptIds();
         if (prompt.length == 0) {
-            throw new IllegalArgumentException("Generator: request " + r + " has an empty prompt; start it with at least one token (e.g. BOS)");
+            throw new IllegalArgumentException("Generator: " + what + " has an empty prompt; start it with at least one token (e.g. BOS)");
         }
         if (prompt.length >= model.contextLength()) {
-            throw new IllegalArgumentException("Generator: request " + r + " has a prompt of " + prompt.length
+            throw new IllegalArgumentException("Generator: " + what + " has a prompt of " + prompt.length
                     + " tokens, but the model's context is " + model.contextLength() + " tokens and must leave room for at "
-                    + "least one new token; shorten the prompt");
+                    + "least one new token; shorten the prompt or truncate it from the left");
         }
         for (int t = 0; t < prompt.length; t++) {
             if (prompt[t] < 0 || prompt[t] >= model.vocabSize()) {
-                throw new IllegalArgumentException("Generator: request " + r + " has token id " + prompt[t] + " at position " + t
+                throw new IllegalArgumentException("Generator: " + what + " has token id " + prompt[t] + " at position " + t
                         + ", outside the model's vocabulary of " + model.vocabSize());
             }
         }
     }
 
+    private record Admission(Request request, Listener listener) {}
+
     /** A completion being generated. */
     private static final class Sequence {
-        final int request, index, slot, promptLength;
+        final Listener listener;
+        final int index, slot, promptLength;
         final SamplingParams params;
         final SplittableRandom rng;
         final BitSet seen = new BitSet(); // ids in the prompt and the completion so far, for the repetition penalty
@@ -159,8 +269,8 @@ public final class Generator {
         float[] logprobs = new float[16], rawLogprobs = new float[16];
         int generated;
 
-        Sequence(int request, int index, int slot, int[] prompt, SamplingParams params) {
-            this.request = request;
+        Sequence(Listener listener, int index, int slot, int[] prompt, SamplingParams params) {
+            this.listener = listener;
             this.index = index;
             this.slot = slot;
             this.promptLength = prompt.length;
@@ -180,6 +290,11 @@ public final class Generator {
             rawLogprobs[generated] = (float) next.rawLogprob();
             generated++;
             seen.set(next.token());
+        }
+
+        Completion completion(Completion.FinishReason reason) {
+            return new Completion(Arrays.copyOf(tokens, generated), Arrays.copyOf(logprobs, generated),
+                    Arrays.copyOf(rawLogprobs, generated), reason);
         }
     }
 }

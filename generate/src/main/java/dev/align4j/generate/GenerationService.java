@@ -64,11 +64,8 @@ public final class GenerationService implements AutoCloseable {
 
             @Override
             public void onComplete(int index, Completion completion) {
-                try {
-                    listener.onComplete(index, completion);
-                } finally {
-                    if (open.decrementAndGet() == 0) inFlight.decrementAndGet();
-                }
+                if (open.decrementAndGet() == 0) inFlight.decrementAndGet();
+                listener.onComplete(index, completion);
             }
 
             @Override

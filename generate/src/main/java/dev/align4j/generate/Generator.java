@@ -12,7 +12,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Deque;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -60,9 +62,11 @@ public final class Generator {
 
     private final CausalLM model;
     private final int maxSequences;
-    private final KvCache cache;
+    private KvCache cache;
     private final Deque<Admission> waiting = new ArrayDeque<>();
     private List<Sequence> running = new ArrayList<>();
+    /** Each request's listener, in submission order, with its completions not yet ended. */
+    private final Map<Listener, Integer> open = new LinkedHashMap<>();
 
     /** A generator running at most {@code maxSequences} sequences per decode step. */
     public Generator(CausalLM model, int maxSequences) {
@@ -106,6 +110,7 @@ public final class Generator {
     public void submit(Request request, Listener listener) {
         check("request", request);
         waiting.add(new Admission(request, listener));
+        open.merge(listener, request.params().n(), Integer::sum);
     }
 
     /** Whether requests wait or sequences run. */
@@ -147,19 +152,22 @@ public final class Generator {
     }
 
     /**
-     * Drops every request, waiting or running, freeing their cache slots and telling each listener
-     * {@link Listener#onError} once.
+     * Drops every request, waiting, being prefilled or running, with a fresh cache, and tells each
+     * request's listener {@link Listener#onError} once.
      */
     public void abort(RuntimeException error) {
-        List<Listener> dropped = new ArrayList<>();
-        for (Sequence s : running) {
-            cache.free(s.slot);
-            if (!dropped.contains(s.listener)) dropped.add(s.listener);
-        }
-        for (Admission a : waiting) dropped.add(a.listener);
-        running = new ArrayList<>();
+        List<Listener> dropped = List.copyOf(open.keySet());
+        open.clear();
         waiting.clear();
-        for (Listener l : dropped) l.onError(error);
+        running = new ArrayList<>();
+        cache = model.newKvCache();
+        for (Listener l : dropped) {
+            try {
+                l.onError(error);
+            } catch (RuntimeException e) {
+                if (e != error) error.addSuppressed(e);
+            }
+        }
     }
 
     /** One packed forward pass over the admitted prompts; then every completion's first token. */
@@ -227,6 +235,7 @@ public final class Generator {
                 running.add(s);
             } else {
                 cache.free(s.slot);
+                if (open.merge(s.listener, -1, Integer::sum) == 0) open.remove(s.listener);
                 s.listener.onComplete(s.index, s.completion(reason));
             }
         }

@@ -161,4 +161,86 @@ class GeneratorTest {
         assertThrows(IllegalArgumentException.class, () -> new Generator(m, 0));
         assertThrows(IllegalArgumentException.class, () -> new Request(null, p));
     }
+
+    /** A listener that asks to stop ends the completion at that token with finish "stop". */
+    @Test
+    void aListenerCanStopACompletion() {
+        CausalLM m = model("llama");
+        int[] prompt = ids(8, 5, m.vocabSize());
+        int[] free = new Generator(m, 2).generate(prompt, SamplingParams.greedy(8)).getFirst().tokenIds();
+        Completion[] got = new Completion[1];
+        Generator g = new Generator(m, 2);
+        g.submit(new Request(prompt, SamplingParams.greedy(8)), new Generator.Listener() {
+            int seen;
+
+            @Override
+            public boolean onToken(int index, int token) {
+                assertEquals(free[seen], token);
+                return ++seen == 3;
+            }
+
+            @Override
+            public void onComplete(int index, Completion completion) {
+                got[0] = completion;
+            }
+        });
+        while (g.hasWork()) g.step();
+        assertArrayEquals(Arrays.copyOf(free, 3), got[0].tokenIds());
+        assertEquals(Completion.FinishReason.STOP, got[0].finishReason());
+    }
+
+    /** The policy's weights changed in place between calls: the same generator generates from the new ones. */
+    @Test
+    void generationReadsTheLiveWeights() {
+        CausalLM m = model("qwen2");
+        Generator g = new Generator(m, 2);
+        int[] prompt = ids(12, 4, m.vocabSize());
+        int[] before = g.generate(prompt, SamplingParams.greedy(6)).getFirst().tokenIds();
+        float[] w = m.parameters().get("lm_head.weight").storage();
+        SplittableRandom r = new SplittableRandom(5);
+        for (int i = 0; i < w.length; i++) w[i] += (float) r.nextGaussian(); // an optimizer step, as large as it gets
+        int[] after = g.generate(prompt, SamplingParams.greedy(6)).getFirst().tokenIds();
+        assertTrue(!Arrays.equals(before, after), "the new weights change the completion");
+        for (int t = 0; t < after.length; t++) {
+            float[] row = fullLastRow(m, concat(prompt, after, t));
+            int argmax = 0;
+            for (int i = 1; i < row.length; i++) if (row[i] > row[argmax]) argmax = i;
+            assertEquals(argmax, after[t], "token " + t);
+        }
+    }
+
+    /** A failure inside a step drops every request, tells each listener once, and leaves the generator usable. */
+    @Test
+    void aFailedStepDropsEveryRequestAndTheGeneratorStillWorks() {
+        CausalLM m = model("gpt2");
+        Generator g = new Generator(m, 4);
+        List<String> events = new ArrayList<>();
+        for (int r = 0; r < 3; r++) {
+            int request = r;
+            g.submit(new Request(ids(40 + r, 3, m.vocabSize()), SamplingParams.sample(2, 5, 1.0, r)), new Generator.Listener() {
+                @Override
+                public boolean onToken(int index, int token) {
+                    if (request == 1) throw new IllegalStateException("listener failed");
+                    return false;
+                }
+
+                @Override
+                public void onComplete(int index, Completion completion) {
+                    events.add("complete " + request);
+                }
+
+                @Override
+                public void onError(RuntimeException error) {
+                    events.add("error " + request + ": " + error.getMessage());
+                }
+            });
+        }
+        var e = assertThrows(IllegalStateException.class, g::step);
+        assertEquals("listener failed", e.getMessage());
+        assertEquals(List.of("error 0: listener failed", "error 1: listener failed", "error 2: listener failed"), events);
+        assertTrue(!g.hasWork());
+        int[] prompt = ids(1, 7, m.vocabSize());
+        assertArrayEquals(new Generator(m, 1).generate(prompt, SamplingParams.greedy(4)).getFirst().tokenIds(),
+                g.generate(prompt, SamplingParams.greedy(4)).getFirst().tokenIds());
+    }
 }

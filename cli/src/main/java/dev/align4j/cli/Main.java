@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "LLM post-training on the JVM: SFT, reward models, PPO, DPO, GRPO, LoRA, generation, evaluation.",
-        subcommands = {InspectCommand.class, LogprobsCommand.class, RenderCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {InspectCommand.class, LogprobsCommand.class, RenderCommand.class, GenerateCommand.class, ChatCommand.class,
+                BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -1,0 +1,42 @@
+package dev.align4j.train;
+
+import dev.align4j.io.hf.HfModels;
+import dev.align4j.io.hf.LoadedModel;
+import dev.align4j.io.hf.SaveOptions;
+import dev.align4j.io.safetensors.DType;
+import dev.align4j.models.CausalLM;
+import dev.align4j.tensor.Tensor;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Full fine-tuning's checkpoint part: the whole model as a Hugging Face folder in float32
+ * (config.json, model.safetensors, the tokenizer files copied from the base folder), loadable by
+ * transformers; resume copies its tensors back into the live model's, so nothing is re-allocated
+ * and the optimizer keeps pointing at the same tensors.
+ *
+ * @param loaded the model being trained and where it came from (its config and tokenizer files)
+ */
+public record FullModelState(LoadedModel loaded) implements ModelState {
+
+    @Override
+    public void save(Path folder) throws IOException {
+        HfModels.save(loaded, folder, SaveOptions.defaults().withDtype(DType.F32));
+    }
+
+    @Override
+    public void load(Path folder) throws IOException {
+        CausalLM saved = HfModels.load(folder).model();
+        Map<String, Tensor> from = saved.parameters(), to = loaded.model().parameters();
+        for (var e : to.entrySet()) {
+            Tensor src = from.get(e.getKey());
+            if (src == null || !java.util.Arrays.equals(src.shape(), e.getValue().shape())) {
+                throw new IllegalArgumentException(folder + ": tensor " + e.getKey() + " is missing or has another shape; "
+                        + "the checkpoint is not of this model");
+            }
+            System.arraycopy(src.storage(), src.offset(), e.getValue().storage(), e.getValue().offset(), e.getValue().numel());
+        }
+    }
+}

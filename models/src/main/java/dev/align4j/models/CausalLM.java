@@ -38,6 +38,13 @@ public interface CausalLM {
     /** An empty {@link KvCache} shaped for this model's layers and key/value heads. */
     KvCache newKvCache();
 
+    /**
+     * Gradient checkpointing (transformers' {@code gradient_checkpointing_enable}): when on, training
+     * forward passes keep only each layer's input and recompute the layer during backward
+     * ({@link dev.align4j.tensor.Autograd#checkpoint}); gradients are unchanged.
+     */
+    void gradientCheckpointing(boolean enabled);
+
     /** The final hidden states after the last norm: (T, C). */
     Tensor hiddenStates(PackedBatch batch);
 

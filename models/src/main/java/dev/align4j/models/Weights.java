@@ -68,4 +68,14 @@ public final class Weights {
     private static String abbreviate(List<String> names) {
         return names.size() <= 6 ? names.toString() : names.subList(0, 6) + " and " + (names.size() - 6) + " more";
     }
+
+    /** The tensors of each of {@code count} numbered blocks, named {@code prefix + i + "."...}, in checkpoint order. */
+    public static Tensor[][] byPrefix(Map<String, Tensor> params, String prefix, int count) {
+        Tensor[][] out = new Tensor[count][];
+        for (int i = 0; i < count; i++) {
+            String p = prefix + i + ".";
+            out[i] = params.entrySet().stream().filter(e -> e.getKey().startsWith(p)).map(Map.Entry::getValue).toArray(Tensor[]::new);
+        }
+        return out;
+    }
 }

@@ -75,6 +75,39 @@ public final class Autograd {
         for (int i = 0; i < grad.length; i++) g[targetOffset + i] += grad[i];
     }
 
+    /**
+     * Gradient checkpointing (Chen et al. 2016, "Training Deep Nets with Sublinear Memory Cost";
+     * PyTorch's {@code torch.utils.checkpoint}): runs {@code block} on {@code input} without recording
+     * anything inside it, so its activations are freed at once, and records one node that, during
+     * backward, runs the block again on a detached copy of the input with recording on and
+     * back-propagates the output's gradient through that copy — into {@code params} (accumulated as
+     * usual) and into {@code input}. Costs one more forward of the block; keeps only its input. The
+     * block must be deterministic (no dropout), so the recomputation gives the same activations
+     * and the gradients equal those without checkpointing.
+     *
+     * @param params the trainable tensors the block uses, so the node is recorded when only they
+     *               (and not the input) need a gradient
+     */
+    public static Tensor checkpoint(Tensor input, java.util.function.UnaryOperator<Tensor> block, Tensor... params) {
+        Tensor[] inputs = new Tensor[params.length + 1];
+        inputs[0] = input;
+        System.arraycopy(params, 0, inputs, 1, params.length);
+        if (!needsGrad(inputs)) return block.apply(input);
+        Tensor out;
+        try (var g = noGrad()) {
+            out = block.apply(input);
+        }
+        Tensor result = out;
+        record(result, "checkpoint", () -> {
+            Tensor x = input.detach();
+            if (input.requiresGrad()) x.requiresGrad(true);
+            Tensor y = block.apply(x);
+            if (y.requiresGrad()) backward(y, result.gradOrNull());
+            if (input.requiresGrad()) accumulate(input, x.gradOrNull(), 0);
+        }, inputs);
+        return result;
+    }
+
     static void backward(Tensor root, float[] seed) {
         if (!root.requiresGrad()) {
             throw new IllegalArgumentException("backward() on " + root.describe()

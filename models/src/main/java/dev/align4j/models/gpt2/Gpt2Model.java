@@ -5,6 +5,7 @@ import dev.align4j.models.KvCache;
 import dev.align4j.models.LayerAttention;
 import dev.align4j.models.PackedBatch;
 import dev.align4j.models.Weights;
+import dev.align4j.tensor.Autograd;
 import dev.align4j.tensor.Elementwise;
 import dev.align4j.tensor.Embedding;
 import dev.align4j.tensor.Linalg;
@@ -32,6 +33,8 @@ public final class Gpt2Model implements CausalLM {
     private final Map<String, Tensor> params;
     private final Tensor wte, wpe, lnFW, lnFB; // (V, C), (P, C), (C), (C)
     private final Block[] blocks;
+    private final Tensor[][] blockParams; // each block's tensors, for gradient checkpointing
+    private boolean gradientCheckpointing;
 
     private record Block(Tensor ln1W, Tensor ln1B, Tensor attnW, Tensor attnB, Tensor projW, Tensor projB,
                          Tensor ln2W, Tensor ln2B, Tensor fcW, Tensor fcB, Tensor mlpProjW, Tensor mlpProjB) {}
@@ -51,6 +54,7 @@ public final class Gpt2Model implements CausalLM {
                     p(h + "attn.c_proj.weight"), p(h + "attn.c_proj.bias"), p(h + "ln_2.weight"), p(h + "ln_2.bias"),
                     p(h + "mlp.c_fc.weight"), p(h + "mlp.c_fc.bias"), p(h + "mlp.c_proj.weight"), p(h + "mlp.c_proj.bias"));
         }
+        blockParams = Weights.byPrefix(params, "transformer.h.", blocks.length);
     }
 
     /** A model with random weights (see {@link Weights#random}). */
@@ -132,23 +136,34 @@ public final class Gpt2Model implements CausalLM {
 
     /** The one forward pass of both paths: embeddings, the blocks with {@code attention}, the final norm. */
     private Tensor forward(PackedBatch batch, LayerAttention attention) {
-        int T = batch.size(), C = config.nEmbd(), H = config.nHead(), D = config.headDim();
         Tensor x = Elementwise.add(Embedding.lookup(wte, batch.tokens()), Embedding.lookup(wpe, batch.positions())); // (T, C)
-        float eps = (float) config.layerNormEpsilon();
         for (int l = 0; l < blocks.length; l++) {
-            Block b = blocks[l];
-            Tensor a = Norms.layerNorm(x, b.ln1W, b.ln1B, eps);
-            Tensor qkv = Linalg.conv1d(a, b.attnW, b.attnB); // (T, 3C)
-            Tensor q = ShapeOps.slice(qkv, 1, 0, C).view(T, H, D);
-            Tensor k = ShapeOps.slice(qkv, 1, C, 2 * C).view(T, H, D);
-            Tensor v = ShapeOps.slice(qkv, 1, 2 * C, 3 * C).view(T, H, D);
-            Tensor y = attention.attend(l, q, k, v).view(T, C);
-            x = Elementwise.add(x, Linalg.conv1d(y, b.projW, b.projB));
-            Tensor m = Norms.layerNorm(x, b.ln2W, b.ln2B, eps);
-            Tensor f = Elementwise.gelu(Linalg.conv1d(m, b.fcW, b.fcB)); // (T, 4C)
-            x = Elementwise.add(x, Linalg.conv1d(f, b.mlpProjW, b.mlpProjB));
+            int layer = l;
+            x = gradientCheckpointing ? Autograd.checkpoint(x, h -> block(layer, h, attention), blockParams[l]) : block(l, x, attention);
         }
-        return Norms.layerNorm(x, lnFW, lnFB, eps);
+        return Norms.layerNorm(x, lnFW, lnFB, (float) config.layerNormEpsilon());
+    }
+
+    /** Block {@code l}: pre-norm attention and MLP, each added to the residual stream x (T, C). */
+    private Tensor block(int l, Tensor x, LayerAttention attention) {
+        int T = x.dim(0), C = config.nEmbd(), H = config.nHead(), D = config.headDim();
+        float eps = (float) config.layerNormEpsilon();
+        Block b = blocks[l];
+        Tensor a = Norms.layerNorm(x, b.ln1W, b.ln1B, eps);
+        Tensor qkv = Linalg.conv1d(a, b.attnW, b.attnB); // (T, 3C)
+        Tensor q = ShapeOps.slice(qkv, 1, 0, C).view(T, H, D);
+        Tensor k = ShapeOps.slice(qkv, 1, C, 2 * C).view(T, H, D);
+        Tensor v = ShapeOps.slice(qkv, 1, 2 * C, 3 * C).view(T, H, D);
+        Tensor y = attention.attend(l, q, k, v).view(T, C);
+        x = Elementwise.add(x, Linalg.conv1d(y, b.projW, b.projB));
+        Tensor m = Norms.layerNorm(x, b.ln2W, b.ln2B, eps);
+        Tensor f = Elementwise.gelu(Linalg.conv1d(m, b.fcW, b.fcB)); // (T, 4C)
+        return Elementwise.add(x, Linalg.conv1d(f, b.mlpProjW, b.mlpProjB));
+    }
+
+    @Override
+    public void gradientCheckpointing(boolean enabled) {
+        gradientCheckpointing = enabled;
     }
 
     /** Checked before the cache is touched, so a rejected batch leaves it as it was. */

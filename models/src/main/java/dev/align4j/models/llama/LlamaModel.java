@@ -5,6 +5,7 @@ import dev.align4j.models.KvCache;
 import dev.align4j.models.LayerAttention;
 import dev.align4j.models.PackedBatch;
 import dev.align4j.models.Weights;
+import dev.align4j.tensor.Autograd;
 import dev.align4j.tensor.Elementwise;
 import dev.align4j.tensor.Embedding;
 import dev.align4j.tensor.Linalg;
@@ -33,6 +34,8 @@ public final class LlamaModel implements CausalLM {
     private final Map<String, Tensor> params;
     private final Tensor embedTokens, norm, lmHead; // (V, C), (C), (V, C) — lmHead is embedTokens when tied
     private final Layer[] layers;
+    private final Tensor[][] layerParams; // each layer's tensors, for gradient checkpointing
+    private boolean gradientCheckpointing;
     private final float[] invFreq; // (headDim / 2)
 
     private record Layer(Tensor inputNorm, Tensor q, Tensor qBias, Tensor k, Tensor kBias, Tensor v, Tensor vBias,
@@ -61,6 +64,7 @@ public final class LlamaModel implements CausalLM {
                     p(h + "mlp.up_proj.weight"), p(h + "mlp.up_proj.bias"),
                     p(h + "mlp.down_proj.weight"), p(h + "mlp.down_proj.bias"));
         }
+        layerParams = Weights.byPrefix(params, "model.layers.", layers.length);
     }
 
     /** A model with random weights (see {@link Weights#random}). */
@@ -148,29 +152,41 @@ public final class LlamaModel implements CausalLM {
 
     /** The one forward pass of both paths: embedding, the layers with {@code attention}, the final norm. */
     private Tensor forward(PackedBatch batch, LayerAttention attention) {
-        int T = batch.size(), H = config.numAttentionHeads(), Hkv = config.numKeyValueHeads(), D = config.headDim();
-        float eps = (float) config.rmsNormEps();
         Rope.Table rope = Rope.table(batch.positions(), invFreq); // shared by every layer, q and k
         Tensor x = Embedding.lookup(embedTokens, batch.tokens()); // (T, C)
         for (int i = 0; i < layers.length; i++) {
-            Layer l = layers[i];
-            Tensor h = Norms.rmsNorm(x, l.inputNorm, eps);
-            Tensor q = Linalg.linear(h, l.q, l.qBias).view(T, H, D);
-            Tensor k = Linalg.linear(h, l.k, l.kBias).view(T, Hkv, D);
-            Tensor v = Linalg.linear(h, l.v, l.vBias).view(T, Hkv, D);
-            if (config.qkNorm()) { // Qwen3: RMSNorm over each head's D features, before RoPE
-                q = Norms.rmsNorm(q, l.qNorm, eps);
-                k = Norms.rmsNorm(k, l.kNorm, eps);
-            }
-            q = Rope.apply(q, rope);
-            k = Rope.apply(k, rope);
-            Tensor y = attention.attend(i, q, k, v).view(T, H * D);
-            x = Elementwise.add(x, Linalg.linear(y, l.o, l.oBias));
-            Tensor m = Norms.rmsNorm(x, l.postNorm, eps);
-            Tensor gated = Elementwise.mul(Elementwise.silu(Linalg.linear(m, l.gate, l.gateBias)), Linalg.linear(m, l.up, l.upBias));
-            x = Elementwise.add(x, Linalg.linear(gated, l.down, l.downBias));
+            int layer = i;
+            x = gradientCheckpointing ? Autograd.checkpoint(x, h -> layer(layer, h, attention, rope), layerParams[i])
+                    : layer(i, x, attention, rope);
         }
-        return Norms.rmsNorm(x, norm, eps);
+        return Norms.rmsNorm(x, norm, (float) config.rmsNormEps());
+    }
+
+    /** Layer {@code i}: pre-norm attention and gated MLP, each added to the residual stream x (T, C). */
+    private Tensor layer(int i, Tensor x, LayerAttention attention, Rope.Table rope) {
+        int T = x.dim(0), H = config.numAttentionHeads(), Hkv = config.numKeyValueHeads(), D = config.headDim();
+        float eps = (float) config.rmsNormEps();
+        Layer l = layers[i];
+        Tensor h = Norms.rmsNorm(x, l.inputNorm, eps);
+        Tensor q = Linalg.linear(h, l.q, l.qBias).view(T, H, D);
+        Tensor k = Linalg.linear(h, l.k, l.kBias).view(T, Hkv, D);
+        Tensor v = Linalg.linear(h, l.v, l.vBias).view(T, Hkv, D);
+        if (config.qkNorm()) { // Qwen3: RMSNorm over each head's D features, before RoPE
+            q = Norms.rmsNorm(q, l.qNorm, eps);
+            k = Norms.rmsNorm(k, l.kNorm, eps);
+        }
+        q = Rope.apply(q, rope);
+        k = Rope.apply(k, rope);
+        Tensor y = attention.attend(i, q, k, v).view(T, H * D);
+        x = Elementwise.add(x, Linalg.linear(y, l.o, l.oBias));
+        Tensor m = Norms.rmsNorm(x, l.postNorm, eps);
+        Tensor gated = Elementwise.mul(Elementwise.silu(Linalg.linear(m, l.gate, l.gateBias)), Linalg.linear(m, l.up, l.upBias));
+        return Elementwise.add(x, Linalg.linear(gated, l.down, l.downBias));
+    }
+
+    @Override
+    public void gradientCheckpointing(boolean enabled) {
+        gradientCheckpointing = enabled;
     }
 
     @Override

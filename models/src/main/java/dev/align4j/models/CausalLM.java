@@ -32,6 +32,12 @@ public interface CausalLM {
      */
     Map<String, Tensor> parameters();
 
+    /**
+     * The linear layers of the transformer blocks by module path, in order: where LoRA adapters
+     * attach. The output head is not among them (PEFT's "all-linear" leaves it out too).
+     */
+    Map<String, Linear> linearLayers();
+
     /** The longest sequence the model takes, in tokens: n_positions or max_position_embeddings. */
     int contextLength();
 

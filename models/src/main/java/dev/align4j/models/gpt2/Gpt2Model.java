@@ -3,6 +3,7 @@ package dev.align4j.models.gpt2;
 import dev.align4j.models.CausalLM;
 import dev.align4j.models.KvCache;
 import dev.align4j.models.LayerAttention;
+import dev.align4j.models.Linear;
 import dev.align4j.models.PackedBatch;
 import dev.align4j.models.Weights;
 import dev.align4j.tensor.Autograd;
@@ -36,8 +37,9 @@ public final class Gpt2Model implements CausalLM {
     private final Tensor[][] blockParams; // each block's tensors, for gradient checkpointing
     private boolean gradientCheckpointing;
 
-    private record Block(Tensor ln1W, Tensor ln1B, Tensor attnW, Tensor attnB, Tensor projW, Tensor projB,
-                         Tensor ln2W, Tensor ln2B, Tensor fcW, Tensor fcB, Tensor mlpProjW, Tensor mlpProjB) {}
+    private final Map<String, Linear> linears = new LinkedHashMap<>();
+
+    private record Block(Tensor ln1W, Tensor ln1B, Linear attn, Linear proj, Tensor ln2W, Tensor ln2B, Linear fc, Linear mlpProj) {}
 
     /** Builds the model on {@code weights}, named as {@link #parameterShapes} lists them (checked). */
     public Gpt2Model(Gpt2Config config, Map<String, Tensor> weights) {
@@ -50,9 +52,8 @@ public final class Gpt2Model implements CausalLM {
         blocks = new Block[config.nLayer()];
         for (int l = 0; l < blocks.length; l++) {
             String h = "transformer.h." + l + ".";
-            blocks[l] = new Block(p(h + "ln_1.weight"), p(h + "ln_1.bias"), p(h + "attn.c_attn.weight"), p(h + "attn.c_attn.bias"),
-                    p(h + "attn.c_proj.weight"), p(h + "attn.c_proj.bias"), p(h + "ln_2.weight"), p(h + "ln_2.bias"),
-                    p(h + "mlp.c_fc.weight"), p(h + "mlp.c_fc.bias"), p(h + "mlp.c_proj.weight"), p(h + "mlp.c_proj.bias"));
+            blocks[l] = new Block(p(h + "ln_1.weight"), p(h + "ln_1.bias"), conv1d(h + "attn.c_attn"), conv1d(h + "attn.c_proj"),
+                    p(h + "ln_2.weight"), p(h + "ln_2.bias"), conv1d(h + "mlp.c_fc"), conv1d(h + "mlp.c_proj"));
         }
         blockParams = Weights.byPrefix(params, "transformer.h.", blocks.length);
     }
@@ -150,15 +151,27 @@ public final class Gpt2Model implements CausalLM {
         float eps = (float) config.layerNormEpsilon();
         Block b = blocks[l];
         Tensor a = Norms.layerNorm(x, b.ln1W, b.ln1B, eps);
-        Tensor qkv = Linalg.conv1d(a, b.attnW, b.attnB); // (T, 3C)
+        Tensor qkv = b.attn.forward(a); // (T, 3C)
         Tensor q = ShapeOps.slice(qkv, 1, 0, C).view(T, H, D);
         Tensor k = ShapeOps.slice(qkv, 1, C, 2 * C).view(T, H, D);
         Tensor v = ShapeOps.slice(qkv, 1, 2 * C, 3 * C).view(T, H, D);
         Tensor y = attention.attend(l, q, k, v).view(T, C);
-        x = Elementwise.add(x, Linalg.conv1d(y, b.projW, b.projB));
+        x = Elementwise.add(x, b.proj.forward(y));
         Tensor m = Norms.layerNorm(x, b.ln2W, b.ln2B, eps);
-        Tensor f = Elementwise.gelu(Linalg.conv1d(m, b.fcW, b.fcB)); // (T, 4C)
-        return Elementwise.add(x, Linalg.conv1d(f, b.mlpProjW, b.mlpProjB));
+        Tensor f = Elementwise.gelu(b.fc.forward(m)); // (T, 4C)
+        return Elementwise.add(x, b.mlpProj.forward(f));
+    }
+
+    /** The Conv1D layer {@code path} ({@code path.weight} [in, out], {@code path.bias}), registered by name. */
+    private Linear conv1d(String path) {
+        Linear l = new Linear(path, p(path + ".weight"), p(path + ".bias"), Linear.Layout.IN_OUT);
+        linears.put(path, l);
+        return l;
+    }
+
+    @Override
+    public Map<String, Linear> linearLayers() {
+        return linears;
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.align4j.models.llama;
 import dev.align4j.models.CausalLM;
 import dev.align4j.models.KvCache;
 import dev.align4j.models.LayerAttention;
+import dev.align4j.models.Linear;
 import dev.align4j.models.PackedBatch;
 import dev.align4j.models.Weights;
 import dev.align4j.tensor.Autograd;
@@ -38,9 +39,10 @@ public final class LlamaModel implements CausalLM {
     private boolean gradientCheckpointing;
     private final float[] invFreq; // (headDim / 2)
 
-    private record Layer(Tensor inputNorm, Tensor q, Tensor qBias, Tensor k, Tensor kBias, Tensor v, Tensor vBias,
-                         Tensor o, Tensor oBias, Tensor qNorm, Tensor kNorm, Tensor postNorm,
-                         Tensor gate, Tensor gateBias, Tensor up, Tensor upBias, Tensor down, Tensor downBias) {}
+    private final Map<String, Linear> linears = new LinkedHashMap<>();
+
+    private record Layer(Tensor inputNorm, Linear q, Linear k, Linear v, Linear o, Tensor qNorm, Tensor kNorm, Tensor postNorm,
+                         Linear gate, Linear up, Linear down) {}
 
     /** Builds the model on {@code weights}, named as {@link #parameterShapes} lists them (checked). */
     public LlamaModel(LlamaConfig config, Map<String, Tensor> weights) {
@@ -54,15 +56,10 @@ public final class LlamaModel implements CausalLM {
         for (int l = 0; l < layers.length; l++) {
             String h = "model.layers." + l + ".";
             layers[l] = new Layer(p(h + "input_layernorm.weight"),
-                    p(h + "self_attn.q_proj.weight"), p(h + "self_attn.q_proj.bias"),
-                    p(h + "self_attn.k_proj.weight"), p(h + "self_attn.k_proj.bias"),
-                    p(h + "self_attn.v_proj.weight"), p(h + "self_attn.v_proj.bias"),
-                    p(h + "self_attn.o_proj.weight"), p(h + "self_attn.o_proj.bias"),
-                    p(h + "self_attn.q_norm.weight"), p(h + "self_attn.k_norm.weight"),
+                    linear(h + "self_attn.q_proj"), linear(h + "self_attn.k_proj"), linear(h + "self_attn.v_proj"),
+                    linear(h + "self_attn.o_proj"), p(h + "self_attn.q_norm.weight"), p(h + "self_attn.k_norm.weight"),
                     p(h + "post_attention_layernorm.weight"),
-                    p(h + "mlp.gate_proj.weight"), p(h + "mlp.gate_proj.bias"),
-                    p(h + "mlp.up_proj.weight"), p(h + "mlp.up_proj.bias"),
-                    p(h + "mlp.down_proj.weight"), p(h + "mlp.down_proj.bias"));
+                    linear(h + "mlp.gate_proj"), linear(h + "mlp.up_proj"), linear(h + "mlp.down_proj"));
         }
         layerParams = Weights.byPrefix(params, "model.layers.", layers.length);
     }
@@ -168,9 +165,9 @@ public final class LlamaModel implements CausalLM {
         float eps = (float) config.rmsNormEps();
         Layer l = layers[i];
         Tensor h = Norms.rmsNorm(x, l.inputNorm, eps);
-        Tensor q = Linalg.linear(h, l.q, l.qBias).view(T, H, D);
-        Tensor k = Linalg.linear(h, l.k, l.kBias).view(T, Hkv, D);
-        Tensor v = Linalg.linear(h, l.v, l.vBias).view(T, Hkv, D);
+        Tensor q = l.q.forward(h).view(T, H, D);
+        Tensor k = l.k.forward(h).view(T, Hkv, D);
+        Tensor v = l.v.forward(h).view(T, Hkv, D);
         if (config.qkNorm()) { // Qwen3: RMSNorm over each head's D features, before RoPE
             q = Norms.rmsNorm(q, l.qNorm, eps);
             k = Norms.rmsNorm(k, l.kNorm, eps);
@@ -178,10 +175,22 @@ public final class LlamaModel implements CausalLM {
         q = Rope.apply(q, rope);
         k = Rope.apply(k, rope);
         Tensor y = attention.attend(i, q, k, v).view(T, H * D);
-        x = Elementwise.add(x, Linalg.linear(y, l.o, l.oBias));
+        x = Elementwise.add(x, l.o.forward(y));
         Tensor m = Norms.rmsNorm(x, l.postNorm, eps);
-        Tensor gated = Elementwise.mul(Elementwise.silu(Linalg.linear(m, l.gate, l.gateBias)), Linalg.linear(m, l.up, l.upBias));
-        return Elementwise.add(x, Linalg.linear(gated, l.down, l.downBias));
+        Tensor gated = Elementwise.mul(Elementwise.silu(l.gate.forward(m)), l.up.forward(m));
+        return Elementwise.add(x, l.down.forward(gated));
+    }
+
+    /** The linear layer {@code path} ({@code path.weight}, and {@code path.bias} when the config has one), registered by name. */
+    private Linear linear(String path) {
+        Linear l = new Linear(path, p(path + ".weight"), params.get(path + ".bias"), Linear.Layout.OUT_IN);
+        linears.put(path, l);
+        return l;
+    }
+
+    @Override
+    public Map<String, Linear> linearLayers() {
+        return linears;
     }
 
     @Override

@@ -200,6 +200,8 @@ class HfModelsRoundTripTest {
             public int vocabSize() { return 1; }
             public int hiddenSize() { return 1; }
             public Map<String, Tensor> parameters() { return Map.of(); }
+            public Map<String, dev.align4j.models.Linear> linearLayers() { return Map.of(); }
+            public void gradientCheckpointing(boolean enabled) {}
             public int contextLength() { return 1; }
             public KvCache newKvCache() { throw new UnsupportedOperationException(); }
             public Tensor hiddenStates(PackedBatch batch) { throw new UnsupportedOperationException(); }

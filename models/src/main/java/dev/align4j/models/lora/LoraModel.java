@@ -20,6 +20,12 @@ import java.util.SplittableRandom;
  * switched off for a scope ({@link #disabled}, PEFT's {@code disable_adapter()}): the base model is
  * then the reference policy that DPO, PPO and GRPO need, with no second copy of the weights.
  * {@link #mergeAndUnload} folds each update into its weight ({@code W += s·B·A}) and detaches the adapters.
+ *
+ * <p>One difference from PEFT: a module to save is trained in place, not in a copy beside the
+ * original (PEFT's {@code ModulesToSaveWrapper}), so switching the adapters off does not bring its
+ * original values back. The reference policy of DPO, PPO and GRPO is therefore the base only when
+ * no module is saved — the usual case; a value or score head, the usual module to save, is not part
+ * of the policy's log-probs.
  */
 public final class LoraModel {
     /** PEFT's prefix of every saved adapter tensor. */

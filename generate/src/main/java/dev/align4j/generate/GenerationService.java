@@ -74,7 +74,13 @@ public final class GenerationService implements AutoCloseable {
                 listener.onError(error);
             }
         };
-        inbox.add(new Pending(request, counted));
+        synchronized (inbox) { // with close(): a request either precedes CLOSE in the inbox or is refused
+            if (closed) {
+                inFlight.decrementAndGet();
+                throw new IllegalStateException("GenerationService: closed");
+            }
+            inbox.add(new Pending(request, counted));
+        }
         return true;
     }
 
@@ -118,9 +124,11 @@ public final class GenerationService implements AutoCloseable {
     /** Stops the engine thread; requests still in flight get {@link Generator.Listener#onError}. */
     @Override
     public void close() {
-        if (closed) return;
-        closed = true;
-        inbox.add(CLOSE);
+        synchronized (inbox) {
+            if (closed) return;
+            closed = true;
+            inbox.add(CLOSE);
+        }
         try {
             engine.join();
         } catch (InterruptedException e) {

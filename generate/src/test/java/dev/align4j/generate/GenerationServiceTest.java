@@ -2,6 +2,7 @@ package dev.align4j.generate;
 
 import dev.align4j.models.CausalLM;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -108,6 +109,7 @@ class GenerationServiceTest {
     }
 
     @Test
+    @Timeout(60)
     void badRequestsFailOnTheCallersThreadAndCloseFailsWhatIsInFlight() throws Exception {
         CausalLM m = GeneratorTest.model("llama"); // a context of 512 tokens
         GenerationService service = new GenerationService(new Generator(m, 2), 8);

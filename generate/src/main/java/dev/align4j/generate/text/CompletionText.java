@@ -16,7 +16,7 @@ import java.util.Optional;
  * tokens), the token waits for the next one. Decoding starts from the last
  * {@value #PROMPT_CONTEXT} prompt tokens, so a first token's leading space survives SentencePiece
  * decoders that strip it at the start of a text; special tokens are skipped, so an eos token adds no
- * text. Each call decodes a handful of tokens, never the whole completion.
+ * text, and so are ids the tokenizer does not know (Qwen pads its 151,669 tokens to 151,936 rows). Each call decodes a handful of tokens, never the whole completion.
  *
  * <p>Stop strings follow vLLM's {@code check_stop_strings}: after each token, the text's tail that
  * could hold a new match is searched; on a match the text is cut just before the stop string (the
@@ -109,7 +109,9 @@ public final class CompletionText {
         return Optional.ofNullable(stoppedBy);
     }
 
+    /** The text of ids [from, to); ids the tokenizer does not know (a vocabulary padded past the tokenizer's) add none. */
     private String decode(int from, int to) {
-        return from == to ? "" : tokenizer.decode(Arrays.copyOfRange(ids, from, to), true);
+        int[] known = Arrays.stream(ids, from, to).filter(id -> tokenizer.idToToken(id).isPresent()).toArray();
+        return known.length == 0 ? "" : tokenizer.decode(known, true);
     }
 }

@@ -89,6 +89,7 @@ class CompletionTextTest {
             CompletionText text = new CompletionText(tokenizer, ids[0], List.of());
             for (int id : ids[1]) text.add(id);
             text.add(tokenizer.eosTokenId().orElseThrow());
+            text.add(tokenizer.vocabSize() + 3); // a padded vocabulary's row the tokenizer does not know
             assertEquals(" the end", text.text());
         }
     }

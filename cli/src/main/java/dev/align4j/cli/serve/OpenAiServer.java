@@ -73,6 +73,9 @@ final class OpenAiServer implements AutoCloseable {
     /** Submissions hold the read lock, {@link #close} the write lock: no request is taken after the service closed. */
     private final ReentrantReadWriteLock gate = new ReentrantReadWriteLock();
     private boolean closing;
+    /** Requests holding the engine (submitted, not yet answered); guarded by this. */
+    private int active;
+    private static final long CLOSE_WAIT_MILLIS = 10_000;
 
     /** A server for {@code text}, generating with {@code service} (which it closes when it closes). */
     OpenAiServer(TextModel text, GenerationService service, Options options) {
@@ -168,12 +171,19 @@ final class OpenAiServer implements AutoCloseable {
         try {
             if (closing) throw ApiError.closing();
             submission = Submission.start(service, text.tokenizer(), request, options.maxInFlight());
+            enter();
         } finally {
             gate.readLock().unlock();
         }
-        OpenAiResponses responses = new OpenAiResponses(request, options.modelName(), text.tokenizer());
-        if (request.stream()) stream(ctx, request, submission, responses);
-        else answer(ctx, request, submission, responses);
+        try {
+            OpenAiResponses responses = new OpenAiResponses(request, options.modelName(), text.tokenizer());
+            if (request.stream()) stream(ctx, request, submission, responses);
+            else answer(ctx, request, submission, responses);
+        } catch (ApiError e) { // written here, not by Javalin after the handler: close() waits for this answer
+            if (!ctx.res().isCommitted()) write(ctx.res(), e.status, e.body());
+        } finally {
+            leave();
+        }
     }
 
     /** Waits for every choice, then answers with one JSON object. */
@@ -195,7 +205,7 @@ final class OpenAiServer implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw ApiError.closing();
         }
-        json(ctx, 200, responses.response(done));
+        write(ctx.res(), 200, responses.response(done));
     }
 
     /**
@@ -272,9 +282,40 @@ final class OpenAiServer implements AutoCloseable {
         ctx.status(status).contentType("application/json").result(body.toString());
     }
 
+    /** Writes and flushes a whole JSON answer from the handler (a client already gone is only logged). */
+    private static void write(HttpServletResponse res, int status, ObjectNode body) {
+        byte[] bytes = body.toString().getBytes(StandardCharsets.UTF_8);
+        res.setStatus(status);
+        res.setContentType("application/json");
+        res.setContentLength(bytes.length);
+        try {
+            OutputStream out = res.getOutputStream();
+            out.write(bytes);
+            out.flush();
+        } catch (IOException e) {
+            LOG.info("the client left before its answer ({})", e.toString());
+        }
+    }
+
+    /** A request holds the engine: {@link #close} waits for its answer. */
+    private synchronized void enter() {
+        active++;
+    }
+
+    private synchronized void leave() {
+        if (--active == 0) notifyAll();
+    }
+
+    /** Waits until no request holds the engine, or {@code millis} pass. */
+    private synchronized void awaitIdle(long millis) throws InterruptedException {
+        long end = System.currentTimeMillis() + millis;
+        for (long left = millis; active > 0 && left > 0; left = end - System.currentTimeMillis()) wait(left);
+    }
+
     /**
-     * Stops taking requests (503), fails the requests in flight (503, or an error event in a
-     * stream), stops the generation service, then the HTTP server.
+     * Stops taking requests (503), stops the generation service, which fails the requests in flight,
+     * waits up to {@value #CLOSE_WAIT_MILLIS} ms for their answers (503, or an error event in a
+     * stream) to be written, then stops the HTTP server.
      */
     @Override
     public void close() {
@@ -286,6 +327,11 @@ final class OpenAiServer implements AutoCloseable {
             gate.writeLock().unlock();
         }
         service.close();
+        try {
+            awaitIdle(CLOSE_WAIT_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         app.stop();
     }
 }

@@ -25,7 +25,7 @@ class MainTest {
         Object[] r = run("--help");
         assertEquals(0, r[0]);
         String help = (String) r[1];
-        for (String command : new String[] {"inspect", "logprobs", "render", "bench"}) assertTrue(help.contains("  " + command), help);
+        for (String command : new String[] {"inspect", "logprobs", "render", "serve", "bench"}) assertTrue(help.contains("  " + command), help);
         Object[] bench = run("bench", "--help");
         assertTrue(((String) bench[1]).contains("attention") && ((String) bench[1]).contains("gemm")
                 && ((String) bench[1]).contains("forward"), (String) bench[1]);

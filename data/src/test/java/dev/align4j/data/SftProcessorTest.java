@@ -37,6 +37,7 @@ class SftProcessorTest {
     @AfterAll
     static void close() {
         TOKENIZERS.values().forEach(Tokenizer::close);
+        TOKENIZERS.clear();
     }
 
     static Row row(String json) {
@@ -210,6 +211,16 @@ class SftProcessorTest {
                 qwen.process(row("{\"system\": \"s\", \"messages\": [{\"role\": \"system\", \"content\": \"x\"}, {\"role\": \"user\", \"content\": \"y\"}]}")));
         assertError("no end-of-turn token <|endoftext|> after assistant message 2", () ->
                 processor("qwen3", SftOptions.DEFAULT.withAssistantOnlyLoss(true).withEosToken("<|endoftext|>")).process(row(CONVERSATION)));
+    }
+
+    @Test
+    void batchesProcessRowsLazilyInOrder() {
+        List<Row> rows = List.of(row("{\"text\": \"a\"}"), row("{\"text\": \"b\"}"));
+        SftProcessor gpt2 = processor("gpt2", SftOptions.DEFAULT);
+        var it = Batches.examples(rows, gpt2);
+        assertArrayEquals(gpt2.process(rows.get(0)).inputIds(), it.next().inputIds());
+        assertArrayEquals(gpt2.process(rows.get(1)).inputIds(), it.next().inputIds());
+        assertTrue(!it.hasNext());
     }
 
     static void assertError(String expected, org.junit.jupiter.api.function.Executable action) {

@@ -32,8 +32,9 @@ import java.util.Properties;
  * delivered 250 to 310 thousand rows/s and {@code read_csv} the same 300 thousand rows/s, close to
  * Jackson over the equivalent JSON Lines (300 to 800 thousand rows/s), with Parquet's nested
  * lists of message structs arriving as JSON arrays of objects. CSV columns get DuckDB's type
- * detection (so {@code true}/{@code false} become booleans), as pandas gives Hugging Face
- * {@code datasets}; a CSV cell is never parsed as JSON, so message lists need JSON Lines or Parquet.
+ * detection, as pandas gives Hugging Face {@code datasets} (a column of {@code true}/{@code false},
+ * and also of {@code yes}/{@code no}, where pandas would keep strings, becomes booleans; a column of
+ * whole numbers becomes numbers); a CSV cell is never parsed as JSON, so message lists need JSON Lines or Parquet.
  *
  * <p>Based on DuckDB's {@code read_csv} and {@code read_parquet} table functions and its JDBC
  * streaming results ({@code jdbc_stream_results}), so that memory holds one chunk of rows.

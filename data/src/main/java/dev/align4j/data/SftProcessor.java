@@ -41,6 +41,9 @@ import java.util.Optional;
  * when its first character does, from the tokenizer's character offsets, which is exact also when
  * a token spans the boundary. A conversational prompt must end with a user or tool message: TRL's
  * {@code continue_final_message} for a prompt ending with an assistant message is not supported.
+ *
+ * <p>Use one processor per thread: the tokenizer is thread-safe, the chat template's engine is not
+ * known to be.
  */
 public final class SftProcessor {
     private final Tokenizer tokenizer;

@@ -19,7 +19,7 @@ import java.util.Arrays;
  * file itself (JSON Lines, JSON) or a JSON Lines copy made at load time (CSV, Parquet). Any row can
  * be read on its own, so shuffling permutes row indices and never holds the rows in memory.
  *
- * <p>What it is not: a cache of rows. It holds 16 bytes per row (start, length, line or row
+ * <p>What it is not: a cache of rows. It holds 20 bytes per row (start, length, line or row
  * number); a row is parsed again each time it is read.
  *
  * <p>Based on the idea of Hugging Face {@code datasets}' Arrow cache with an indices mapping

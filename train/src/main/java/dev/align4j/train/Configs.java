@@ -139,4 +139,31 @@ public final class Configs {
         }
         return prev[b.length()];
     }
+
+    /** Every key of {@code type} with its default, one per line, for {@code --help}: "  learning_rate = 2.0E-5". */
+    public static List<String> keys(Class<? extends TrainingArguments> type) {
+        TrainingArguments defaults;
+        try {
+            defaults = type.getConstructor().newInstance();
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(type + " needs a public no-argument constructor", e);
+        }
+        List<String> lines = new ArrayList<>();
+        List<Class<?>> chain = new ArrayList<>();
+        for (Class<?> c = type; c != null && c != Object.class; c = c.getSuperclass()) chain.addFirst(c);
+        for (Class<?> c : chain) {
+            for (java.lang.reflect.Field f : c.getDeclaredFields()) {
+                if (!java.lang.reflect.Modifier.isPublic(f.getModifiers()) || java.lang.reflect.Modifier.isStatic(f.getModifiers())) continue;
+                Object value;
+                try {
+                    value = f.get(defaults);
+                } catch (IllegalAccessException e) {
+                    throw new IllegalStateException(e);
+                }
+                String name = PropertyNamingStrategies.SnakeCaseStrategy.INSTANCE.translate(f.getName());
+                lines.add(String.format("  %-30s %s", name, value == null ? "(unset)" : value instanceof String ? "\"" + value + "\"" : value));
+            }
+        }
+        return lines;
+    }
 }

@@ -13,7 +13,7 @@ import java.util.Map;
 
 /**
  * Full fine-tuning's checkpoint part: the whole model as a Hugging Face folder in float32
- * (config.json, model.safetensors, the tokenizer files copied from the base folder), loadable by
+ * (config.json, model.safetensors, the tokenizer and generation files copied from the base folder), loadable by
  * transformers; resume copies its tensors back into the live model's, so nothing is re-allocated
  * and the optimizer keeps pointing at the same tensors.
  *
@@ -23,7 +23,9 @@ public record FullModelState(LoadedModel loaded) implements ModelState {
 
     @Override
     public void save(Path folder) throws IOException {
-        HfModels.save(loaded, folder, SaveOptions.defaults().withDtype(DType.F32));
+        SaveOptions options = SaveOptions.defaults().withDtype(DType.F32);
+        boolean hasTokenizer = HfModels.TOKENIZER_FILES.stream().anyMatch(f -> java.nio.file.Files.isRegularFile(loaded.folder().resolve(f)));
+        HfModels.save(loaded, folder, hasTokenizer ? options.withTokenizerFrom(loaded.folder()) : options);
     }
 
     @Override

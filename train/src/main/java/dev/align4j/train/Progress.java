@@ -6,6 +6,7 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.Iterator;
 import java.util.Map;
 
@@ -27,22 +28,23 @@ public interface Progress {
 
     void finish();
 
-    /** A bar on a terminal ({@code System.console()} present and bars not disabled), plain lines otherwise. */
-    static Progress forConsole(boolean disableBar) {
-        return System.console() != null && !disableBar ? new Bar(System.err) : new Lines(System.err);
+    /** A bar on a terminal ({@code System.console()} present and bars not disabled), plain lines to {@code err} otherwise. */
+    static Progress forConsole(boolean disableBar, PrintWriter err) {
+        return System.console() != null && !disableBar ? new Bar(System.err) : new Lines(err);
     }
 
     /** Prints nothing but messages and records to {@code out}. */
     final class Lines implements Progress {
-        private final PrintStream out;
+        private final PrintWriter out;
 
-        public Lines(PrintStream out) {
+        public Lines(PrintWriter out) {
             this.out = out;
         }
 
         @Override
         public void start(int maxSteps, int fromStep) {
             out.println("training: " + maxSteps + " steps" + (fromStep > 0 ? ", from step " + fromStep : ""));
+            out.flush();
         }
 
         @Override
@@ -51,11 +53,13 @@ public interface Progress {
         @Override
         public void log(JsonNode record) {
             out.println(format(record));
+            out.flush();
         }
 
         @Override
         public void message(String text) {
             out.println(text);
+            out.flush();
         }
 
         @Override

@@ -58,6 +58,15 @@ public class TrainingArguments {
     public String resumeFromCheckpoint;
     /** Keep only each layer's input and recompute the layer during backward. */
     public boolean gradientCheckpointing = false;
+    /** TRL's ModelConfig: train LoRA adapters instead of every weight ({@link PeftArguments}). */
+    public boolean usePeft = false;
+    public int loraR = 16;
+    public double loraAlpha = 32;
+    public double loraDropout = 0.05;
+    /** Module names, or "all-linear"; unset takes PEFT's default for the model type. */
+    public java.util.List<String> loraTargetModules;
+    public java.util.List<String> loraModulesToSave;
+    public boolean useRslora = false;
     /** Show a progress bar on a terminal (plain lines otherwise); false prints only the logged metrics. */
     public boolean disableTqdm = false;
 
@@ -87,6 +96,9 @@ public class TrainingArguments {
         if (evalSteps != null) positive("eval_steps", evalSteps);
         positive("save_steps", saveSteps);
         if (saveTotalLimit != null) positive("save_total_limit", saveTotalLimit);
+        positive("lora_r", loraR);
+        positive("lora_alpha", loraAlpha);
+        if (!(loraDropout >= 0 && loraDropout < 1)) throw bad("lora_dropout", loraDropout, "must be in [0, 1)");
     }
 
     /** The learning-rate schedule over {@code totalSteps} optimizer steps, as transformers' get_scheduler builds it. */
@@ -118,7 +130,7 @@ public class TrainingArguments {
         if (!(value > 0)) throw bad(field, value, "must be > 0");
     }
 
-    static IllegalArgumentException bad(String field, Object value, String problem) {
+    protected static IllegalArgumentException bad(String field, Object value, String problem) {
         return new IllegalArgumentException("config: " + field + " " + problem + ", got " + value);
     }
 }

@@ -34,7 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The shared loop on a tiny Llama and a language-modelling loss: learning, resume, checkpoints, failures, logs. */
 class TrainerLoopTest {
-    static final Progress QUIET = new Progress.Lines(new PrintStream(OutputStream.nullOutputStream()));
+    static final Progress QUIET = new Progress.Lines(new java.io.PrintWriter(OutputStream.nullOutputStream()));
 
     /** A packed batch and its next-token labels. */
     record LmBatch(PackedBatch batch, int[] labels) {}

@@ -192,6 +192,16 @@ class ServeBackpressureTest {
         }
 
         @Override
+        public Map<String, dev.align4j.models.Linear> linearLayers() {
+            return inner.linearLayers();
+        }
+
+        @Override
+        public void gradientCheckpointing(boolean enabled) {
+            inner.gradientCheckpointing(enabled);
+        }
+
+        @Override
         public int contextLength() {
             return inner.contextLength();
         }

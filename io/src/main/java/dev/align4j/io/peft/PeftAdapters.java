@@ -90,6 +90,16 @@ public final class PeftAdapters {
     /** Attaches the adapter saved in {@code folder} to {@code model}. */
     public static LoraModel load(CausalLM model, Path folder) throws IOException {
         LoraConfig config = readConfig(folder, model);
+        Map<String, Tensor> weights = readWeights(folder);
+        try {
+            return LoraModel.load(model, config, weights);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(folder.resolve(WEIGHTS) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The tensors of {@code folder/adapter_model.safetensors} by name, in float32. */
+    public static Map<String, Tensor> readWeights(Path folder) throws IOException {
         Path file = folder.resolve(WEIGHTS);
         if (!Files.isRegularFile(file)) throw new IllegalArgumentException(folder + ": no " + WEIGHTS);
         Map<String, Tensor> weights = new LinkedHashMap<>();
@@ -103,11 +113,7 @@ public final class PeftAdapters {
                 weights.put(name, Tensor.of(values, dims));
             }
         }
-        try {
-            return LoraModel.load(model, config, weights);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
-        }
+        return weights;
     }
 
     /**

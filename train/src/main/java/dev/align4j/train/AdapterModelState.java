@@ -1,0 +1,45 @@
+package dev.align4j.train;
+
+import dev.align4j.io.peft.PeftAdapters;
+import dev.align4j.models.lora.LoraModel;
+import dev.align4j.tensor.Tensor;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * LoRA training's checkpoint part: the adapter as a PEFT folder (adapter_config.json,
+ * adapter_model.safetensors), plus the tokenizer files of the base so the output folder is usable
+ * on its own with {@code --adapter}. Resume copies the saved tensors back into the live adapters.
+ *
+ * @param lora     the adapters being trained
+ * @param baseName {@code base_model_name_or_path} written into adapter_config.json
+ * @param baseDir  the base model folder, whose tokenizer files are copied, or null
+ */
+public record AdapterModelState(LoraModel lora, String baseName, Path baseDir) implements ModelState {
+
+    @Override
+    public void save(Path folder) throws IOException {
+        PeftAdapters.save(lora, folder, baseName);
+        if (baseDir == null) return;
+        for (String f : dev.align4j.io.hf.HfModels.TOKENIZER_FILES) {
+            Path from = baseDir.resolve(f);
+            if (Files.isRegularFile(from)) Files.copy(from, folder.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    @Override
+    public void load(Path folder) throws IOException {
+        Map<String, Tensor> from = PeftAdapters.readWeights(folder), to = lora.trainableParameters();
+        if (!from.keySet().equals(to.keySet())) {
+            throw new IllegalArgumentException(folder + ": the adapter's tensors " + from.keySet() + " are not this run's " + to.keySet());
+        }
+        for (var e : to.entrySet()) {
+            Tensor src = from.get(e.getKey());
+            if (src.numel() != e.getValue().numel()) throw new IllegalArgumentException(folder + ": tensor " + e.getKey() + " has another size");
+            System.arraycopy(src.storage(), src.offset(), e.getValue().storage(), e.getValue().offset(), src.numel());
+        }
+    }
+}

@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
         versionProvider = Main.Version.class,
         description = "LLM post-training on the JVM: SFT, reward models, PPO, DPO, GRPO, LoRA, generation, evaluation.",
         subcommands = {InspectCommand.class, LogprobsCommand.class, RenderCommand.class, GenerateCommand.class, ChatCommand.class,
-                ServeCommand.class, SftCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+                ServeCommand.class, SftCommand.class, PretrainCommand.class,
+                BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -24,6 +25,7 @@ public final class Main implements Runnable {
     public static CommandLine commandLine() {
         CommandLine cmd = new CommandLine(new Main());
         cmd.getSubcommands().get("sft").getCommandSpec().usageMessage().footer(SftCommand.keys());
+        cmd.getSubcommands().get("pretrain").getCommandSpec().usageMessage().footer(PretrainCommand.keys());
         return cmd
                 .setCaseInsensitiveEnumValuesAllowed(true)
                 .setExecutionExceptionHandler(Main::reportError);

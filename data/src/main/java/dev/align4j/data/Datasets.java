@@ -67,7 +67,8 @@ public final class Datasets {
 
     /**
      * Loads the files of one split from a folder or glob: those whose path names the split with
-     * one of Hugging Face's split keywords.
+     * one of Hugging Face's split keywords. When no file is named by a split, every file is the
+     * train split, as {@code load_dataset} treats unnamed data files.
      *
      * @param split "train", "validation" or "test"
      */
@@ -77,7 +78,7 @@ public final class Datasets {
         }
         List<Path> files = resolve(pathOrGlob);
         Map<String, List<Path>> splits = splitsOf(Path.of(baseOf(pathOrGlob)), files);
-        List<Path> chosen = splits.get(split);
+        List<Path> chosen = splits.isEmpty() && split.equals("train") ? files : splits.get(split); // unnamed files: all train, as HF
         if (chosen == null) {
             throw new IllegalArgumentException(pathOrGlob + " has no " + split + " files (names with " + SPLIT_KEYWORDS.get(split)
                     + "); it has " + (splits.isEmpty() ? "none named by split" : "the splits " + splits.keySet()));

@@ -65,6 +65,31 @@ public final class Weights {
         return out;
     }
 
+    /**
+     * Weights to train from scratch, as transformers' {@code _init_weights} sets them: normal(0, std)
+     * for matrices and embeddings, 0 for biases, 1 for norm weights; names ending in any of
+     * {@code scaledSuffixes} get {@code std / √(2·layers)} (GPT-2's residual projections, as in
+     * the GPT-2 paper and {@code GPT2PreTrainedModel._init_weights}).
+     */
+    public static Map<String, Tensor> initialized(Map<String, int[]> shapes, long seed, double std, int layers,
+                                                  List<String> scaledSuffixes) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (var e : shapes.entrySet()) {
+            String name = e.getKey();
+            Tensor t = Tensor.zeros(e.getValue());
+            float[] d = t.storage();
+            if (name.endsWith("norm.weight") || name.matches(".*\\bln_\\w+\\.weight")) {
+                java.util.Arrays.fill(d, 1f);
+            } else if (!name.endsWith(".bias")) {
+                double s = scaledSuffixes.stream().anyMatch(name::endsWith) ? std / Math.sqrt(2.0 * layers) : std;
+                for (int i = 0; i < d.length; i++) d[i] = (float) (rng.nextGaussian() * s);
+            }
+            out.put(name, t.named(name));
+        }
+        return out;
+    }
+
     private static String abbreviate(List<String> names) {
         return names.size() <= 6 ? names.toString() : names.subList(0, 6) + " and " + (names.size() - 6) + " more";
     }

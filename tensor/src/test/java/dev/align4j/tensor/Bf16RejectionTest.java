@@ -63,6 +63,8 @@ class Bf16RejectionTest {
                 new Op(in -> Attention.causal(in[0], in[1], in[2], PackedSegments.single(4)), qkv, "Attention.causal"));
         ops.put("Attention.causal(Tensor,Tensor,Tensor,PackedSegments,float)",
                 new Op(in -> Attention.causal(in[0], in[1], in[2], PackedSegments.single(4), 0.5f), qkv, "Attention.causal"));
+        ops.put("Autograd.checkpoint(Tensor,UnaryOperator,Tensor[])",
+                new Op(in -> Autograd.checkpoint(in[0], x -> Elementwise.mul(x, in[1]), in[1]), two34, "mul"));
         ops.put("Autograd.needsGrad(Tensor[])", new Op(in -> Autograd.needsGrad(in), x34, "needsGrad", 0));
         ops.put("Autograd.accumulate(Tensor,float[],int)",
                 new Op(in -> { Autograd.accumulate(in[0], new float[12], 0); return null; }, x34, "accumulate", 0));

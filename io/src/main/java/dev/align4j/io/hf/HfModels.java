@@ -47,6 +47,19 @@ public final class HfModels {
             "special_tokens_map.json", "added_tokens.json", "chat_template.jinja", "chat_template.json", "tokenizer.model",
             "vocab.json", "merges.txt", "generation_config.json");
 
+    /**
+     * A new model of the architecture {@code config} describes, initialised to train from scratch
+     * ({@link Weights#initialized}, std = {@code initializer_range}, default 0.02); {@code folder}
+     * is recorded as where its tokenizer files come from.
+     */
+    public static LoadedModel initialize(HfConfig config, Path folder, long seed) {
+        HfArchitecture arch = HfArchitecture.fromConfig(config);
+        int layers = config.getInt(arch.modelType().equals("gpt2") ? "n_layer" : "num_hidden_layers");
+        var weights = dev.align4j.models.Weights.initialized(arch.parameterShapes(), seed, config.getDouble("initializer_range", 0.02),
+                layers, arch.modelType().equals("gpt2") ? List.of("attn.c_proj.weight", "mlp.c_proj.weight") : List.of());
+        return new LoadedModel(arch.newModel(weights), config, folder, java.util.Map.of());
+    }
+
     /** The config file of a model folder. */
     public static final String CONFIG_FILE = "config.json";
 

@@ -57,7 +57,11 @@ public final class SftTrainer {
     public static TrainerLoop<Batch> create(SFTConfig c, Progress progress) throws IOException {
         c.validate();
         Path modelDir = Path.of(c.modelNameOrPath);
-        LoadedModel loaded = HfModels.load(modelDir);
+        return create(c, HfModels.load(modelDir), modelDir, progress);
+    }
+
+    /** A ready loop training {@code loaded} with the tokenizer of {@code tokenizerDir} (pretraining passes a new model). */
+    static TrainerLoop<Batch> create(SFTConfig c, LoadedModel loaded, Path modelDir, Progress progress) throws IOException {
         CausalLM model = loaded.model();
         model.gradientCheckpointing(c.gradientCheckpointing);
         Tokenizer tokenizer = Tokenizer.load(modelDir);

@@ -46,7 +46,7 @@ public final class ChatCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        try (TextModel model = TextModel.load(sampling.model, LoadOptions.defaults())) {
+        try (TextModel model = TextModel.load(sampling.model, LoadOptions.defaults(), sampling.adapter)) {
             if (model.template().isEmpty()) {
                 throw new IllegalArgumentException(sampling.model + ": the tokenizer config has no chat_template; "
                         + "use `align4j generate --prompt` for a base model");

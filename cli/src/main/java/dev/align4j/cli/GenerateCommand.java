@@ -78,7 +78,7 @@ public final class GenerateCommand implements java.util.concurrent.Callable<Inte
 
     @Override
     public Integer call() throws Exception {
-        try (TextModel model = TextModel.load(sampling.model, LoadOptions.defaults())) {
+        try (TextModel model = TextModel.load(sampling.model, LoadOptions.defaults(), sampling.adapter)) {
             SamplingParams params = sampling.params(model, n);
             List<Prompt> prompts = new ArrayList<>();
             if (source.prompt != null) {

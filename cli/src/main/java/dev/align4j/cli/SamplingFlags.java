@@ -17,6 +17,9 @@ final class SamplingFlags {
     @Option(names = "--model", required = true, description = "Hugging Face model folder (config.json, weights, tokenizer).")
     Path model;
 
+    @Option(names = "--adapter", description = "A PEFT LoRA adapter folder to generate with, on the model.")
+    Path adapter;
+
     @Option(names = "--temperature", description = "Sampling temperature, >= 0; 0 is greedy (default: the model's "
             + "generation_config.json, else 1).")
     Double temperature;

@@ -243,4 +243,43 @@ class GeneratorTest {
         assertArrayEquals(new Generator(m, 1).generate(prompt, SamplingParams.greedy(4)).getFirst().tokenIds(),
                 g.generate(prompt, SamplingParams.greedy(4)).getFirst().tokenIds());
     }
+
+    /**
+     * LoRA adapters on the policy are live in generation: greedy decoding equals the argmax of full
+     * forward passes with the adapters, follows an in-place change of an adapter at the next call, and
+     * with the adapters switched off equals the base model's.
+     */
+    @Test
+    void generationUsesLiveLoraAdaptersWithoutMerging() throws Exception {
+        CausalLM m = model("llama");
+        Generator g = new Generator(m, 2);
+        int[] prompt = ids(21, 5, m.vocabSize());
+        int[] base = g.generate(prompt, SamplingParams.greedy(8)).getFirst().tokenIds();
+        var lora = dev.align4j.models.lora.LoraModel.attach(m,
+                new dev.align4j.models.lora.LoraConfig(4, 8, 0.1, List.of("all-linear"), false, List.of()), 1);
+        SplittableRandom r = new SplittableRandom(2);
+        for (var e : lora.trainableParameters().entrySet()) {
+            float[] w = e.getValue().storage();
+            if (e.getKey().endsWith("lora_B.weight")) for (int i = 0; i < w.length; i++) w[i] = (float) (0.5 * r.nextGaussian());
+        }
+        int[] adapted = g.generate(prompt, SamplingParams.greedy(8)).getFirst().tokenIds();
+        assertTrue(!Arrays.equals(base, adapted), "the adapter changes the completion");
+        assertGreedyMatchesFullForward(m, prompt, adapted);
+        try (var off = lora.disabled()) {
+            assertArrayEquals(base, g.generate(prompt, SamplingParams.greedy(8)).getFirst().tokenIds());
+        }
+        float[] b = lora.trainableParameters().values().stream().filter(t -> t.rank() == 2 && t.dim(1) == 4).findFirst().orElseThrow().storage();
+        for (int i = 0; i < b.length; i++) b[i] *= -3; // an optimizer step on the adapter
+        int[] after = g.generate(prompt, SamplingParams.greedy(8)).getFirst().tokenIds();
+        assertGreedyMatchesFullForward(m, prompt, after);
+    }
+
+    static void assertGreedyMatchesFullForward(CausalLM m, int[] prompt, int[] generated) {
+        for (int t = 0; t < generated.length; t++) {
+            float[] row = fullLastRow(m, concat(prompt, generated, t));
+            int argmax = 0;
+            for (int i = 1; i < row.length; i++) if (row[i] > row[argmax]) argmax = i;
+            assertEquals(argmax, generated[t], "token " + t);
+        }
+    }
 }

@@ -38,6 +38,9 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "Hugging Face model folder (config.json, model.safetensors, tokenizer.json).")
     Path model;
 
+    @Option(names = "--adapter", description = "A PEFT LoRA adapter folder to serve on the model (adapter_config.json, adapter_model.safetensors).")
+    Path adapter;
+
     @Option(names = "--host", defaultValue = "127.0.0.1",
             description = "Address to bind (default: ${DEFAULT-VALUE}, this machine only; 0.0.0.0 for every interface).")
     String host;
@@ -61,7 +64,7 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException, InterruptedException {
-        TextModel text = TextModel.load(model, LoadOptions.defaults());
+        TextModel text = TextModel.load(model, LoadOptions.defaults(), adapter);
         OpenAiServer server;
         try {
             server = start(text);

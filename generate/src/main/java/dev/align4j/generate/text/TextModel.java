@@ -4,6 +4,7 @@ import dev.align4j.io.chat.ChatTemplate;
 import dev.align4j.io.hf.HfModels;
 import dev.align4j.io.hf.LoadOptions;
 import dev.align4j.io.hf.LoadedModel;
+import dev.align4j.io.peft.PeftAdapters;
 import dev.align4j.io.tokenizer.Tokenizer;
 import dev.align4j.models.CausalLM;
 
@@ -43,11 +44,21 @@ public record TextModel(String name, LoadedModel loaded, Tokenizer tokenizer, Op
      * @throws IllegalArgumentException when the folder has no tokenizer.json, or a file is malformed
      */
     public static TextModel load(Path folder, LoadOptions options) throws IOException {
+        return load(folder, options, null);
+    }
+
+    /**
+     * Loads a model folder with a PEFT LoRA adapter attached (none when {@code adapter} is null): the
+     * adapter's update is added inside each adapted layer, the base weights untouched (vLLM's
+     * {@code --lora-modules}, PEFT's {@code PeftModel.from_pretrained}).
+     */
+    public static TextModel load(Path folder, LoadOptions options, Path adapter) throws IOException {
         if (!Files.isRegularFile(folder.resolve("tokenizer.json"))) {
             throw new IllegalArgumentException(folder + ": no tokenizer.json; text generation needs the model's tokenizer "
                     + "(give prompt_ids to generate from token ids)");
         }
         LoadedModel loaded = HfModels.load(folder, options);
+        if (adapter != null) PeftAdapters.load(loaded.model(), adapter);
         Tokenizer tokenizer = Tokenizer.load(folder);
         Optional<ChatTemplate> template = tokenizer.config().chatTemplate().isPresent()
                 ? Optional.of(ChatTemplate.of(tokenizer)) : Optional.empty();

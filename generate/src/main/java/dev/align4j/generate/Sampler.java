@@ -1,5 +1,7 @@
 package dev.align4j.generate;
 
+import dev.align4j.tensor.kernels.LogSoftmaxKernels;
+
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.SplittableRandom;
@@ -24,7 +26,8 @@ import java.util.SplittableRandom;
  * <li>{@link #minP}: {@code MinPLogitsWarper} (Nguyen et al. 2024): drops tokens with
  *     {@code p < min_p · max p}.</li>
  * </ul>
- * Probabilities are computed in double. Ties in top-p's sort are broken by token id (the lower id
+ * Probabilities are computed in double; the raw log-prob uses the log-softmax normaliser of the
+ * engine's fused kernels ({@link LogSoftmaxKernels#logSumExp}), in float, as the training losses do. Ties in top-p's sort are broken by token id (the lower id
  * counts as less likely); torch's sort leaves that order unspecified. What it is not: vectorised or
  * parallel (a row per sequence per step is small next to the forward pass), nor a sampler of
  * anything but one token.
@@ -42,19 +45,25 @@ public final class Sampler {
      * and its sampling log-prob is 0: the distribution used is a point mass.
      */
     public static Sampled sample(float[] logits, int offset, int vocab, SamplingParams params, BitSet seen, SplittableRandom rng) {
+        float rawLse = LogSoftmaxKernels.logSumExp(logits, offset, vocab);
+        if (params.temperature() == 0 && params.repetitionPenalty() == 1) { // greedy on the row itself: no copy
+            int best = 0;
+            for (int i = 1; i < vocab; i++) if (logits[offset + i] > logits[offset + best]) best = i;
+            return new Sampled(best, 0, logits[offset + best] - rawLse);
+        }
         float[] x = Arrays.copyOfRange(logits, offset, offset + vocab);
         repetitionPenalty(x, seen, (float) params.repetitionPenalty());
         if (params.temperature() == 0) {
             int best = 0;
             for (int i = 1; i < vocab; i++) if (x[i] > x[best]) best = i;
-            return new Sampled(best, 0, logSoftmaxAt(logits, offset, vocab, best));
+            return new Sampled(best, 0, logits[offset + best] - rawLse);
         }
         temperature(x, (float) params.temperature());
         topK(x, params.topK());
         topP(x, params.topP());
         minP(x, params.minP());
         int token = draw(x, rng.nextDouble());
-        return new Sampled(token, logSoftmaxAt(x, 0, vocab, token), logSoftmaxAt(logits, offset, vocab, token));
+        return new Sampled(token, logSoftmaxAt(x, 0, vocab, token), logits[offset + token] - rawLse);
     }
 
     /** Divides positive logits of {@code seen} tokens by {@code penalty} and multiplies the others by it. */

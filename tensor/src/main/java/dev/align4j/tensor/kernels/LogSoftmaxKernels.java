@@ -136,6 +136,19 @@ public final class LogSoftmaxKernels {
         });
     }
 
+    /**
+     * {@code log Σ_j e^{x[off + j]}} over one row of {@code v} values: the log-softmax normaliser,
+     * computed as the fused kernels above compute it (max, then a blocked sum of exponentials).
+     */
+    public static float logSumExp(float[] x, int off, int v) {
+        if (off < 0 || v < 1 || off + v > x.length) {
+            throw new IllegalArgumentException("logSumExp: row [" + off + ", " + off + " + " + v + ") outside an array of " + x.length);
+        }
+        float[] stats = new float[2];
+        maxAndLogSum(stats, x, off, v);
+        return stats[0] + stats[1];
+    }
+
     /** stats = {max, log Σ e^(x − max)} of a row, in one blocked online sweep. */
     private static void maxAndLogSum(float[] stats, float[] x, int off, int v) {
         float m = Float.NEGATIVE_INFINITY;

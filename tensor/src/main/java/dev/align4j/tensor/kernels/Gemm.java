@@ -38,8 +38,10 @@ import java.util.Arrays;
  * then broadcasts from 12 streams: 10% slower), walking row panels outside column panels, and
  * tasks of 240 rows or 512 columns (no faster).
  *
- * <p>Deliberately not here: a separate kernel for matrix-vector shapes ({@code m} or {@code n}
- * of a few); they take the same path, pay the packing and fill a fraction of each tile.
+ * <p>Products of few rows ({@code m ≤} {@link SkinnyGemm#MAX_M}: a decode step) go to
+ * {@link SkinnyGemm}, which streams B once instead of packing all of it; its rows are bit-identical
+ * to the ones computed here. Deliberately not here: a separate path for few columns ({@code n} of
+ * a few); they take this path, pay the packing and fill a fraction of each tile.
  */
 public final class Gemm {
     private Gemm() {}

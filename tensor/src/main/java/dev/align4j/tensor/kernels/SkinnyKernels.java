@@ -12,7 +12,6 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -43,8 +42,16 @@ final class SkinnyKernels {
     /** Rows of C at most. */
     static final int ROWS = 4;
 
-    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, S.vectorShape());
-    private static final VectorSpecies<Short> H = VectorSpecies.of(short.class, VectorShape.forBitSize(S.vectorBitSize() / 2));
+    /** Shorts filling a whole float vector: 2V BF16 values. */
+    private static final VectorSpecies<Short> H2 = VectorSpecies.of(short.class, S.vectorShape());
+    /** Lanes of {@code selectFrom(even, odd)} giving columns {@code 0 .. V} of a group, and columns {@code V .. 2V}. */
+    private static final FloatVector ZIP_LOW = zip(0), ZIP_HIGH = zip(V / 2);
+
+    private static FloatVector zip(int from) {
+        float[] lanes = new float[V];
+        for (int l = 0; l < V; l++) lanes[l] = (l % 2 == 0 ? 0 : V) + from + l / 2;
+        return FloatVector.fromArray(S, lanes, 0);
+    }
 
     /**
      * {@code C[0:rows, 0:cols] (+)= Σ_p A[p]ᵀ·B[p]} over {@code p < kc}, {@code rows ≤ ROWS}, where
@@ -117,44 +124,84 @@ final class SkinnyKernels {
         }
     }
 
-    /** {@link #rows} with B a little-endian BF16 segment (offsets and stride in elements), widened in registers. */
+    /**
+     * {@link #rows} with B a little-endian BF16 segment (offsets and stride in elements), widened in
+     * registers. A vector of {@code 2V} BF16 values is loaded as {@code V} 32-bit pairs: the low
+     * halves (even columns) widen by a shift, the high halves (odd columns) by a mask, so the
+     * accumulators of a {@code 2V}-column group hold its even columns, then its odd ones, until
+     * {@link #interleave} puts them back in order (one load and two ALU operations per {@code 2V}
+     * values instead of two loads, two conversions and two shifts: 10% faster streaming, measured).
+     */
     static void rows(float[] acc, int ao, int ldAcc, int m, int w, float[] a, int ai, MemorySegment b, long bi, long ldb, int kb) {
         for (int i = 0; i < m; i++) Arrays.fill(acc, ao + i * ldAcc, ao + i * ldAcc + w, 0f);
-        int bound = S.loopBound(w), p = 0;
-        for (; p + 4 <= kb; p += 4) {
-            long b0 = bi + p * ldb, b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
+        int bound = w / (2 * V) * (2 * V), p = 0;
+        for (; p < kb; p++) {
+            boolean four = p + 4 <= kb; // four rows of B at a time, then one at a time
+            long b0 = 2 * (bi + p * ldb), ld = 2 * ldb; // in bytes
             int ap = ai + p * MR;
             for (int i = 0; i < m; i++) {
-                float y0 = a[ap + i], y1 = a[ap + MR + i], y2 = a[ap + 2 * MR + i], y3 = a[ap + 3 * MR + i];
+                float y0 = a[ap + i], y1 = four ? a[ap + MR + i] : 0, y2 = four ? a[ap + 2 * MR + i] : 0, y3 = four ? a[ap + 3 * MR + i] : 0;
                 FloatVector x0 = FloatVector.broadcast(S, y0), x1 = FloatVector.broadcast(S, y1);
                 FloatVector x2 = FloatVector.broadcast(S, y2), x3 = FloatVector.broadcast(S, y3);
                 int row = ao + i * ldAcc, j = 0;
-                for (; j < bound; j += V) {
-                    FloatVector c = FloatVector.fromArray(S, acc, row + j);
-                    c = x0.fma(widen(b, b0 + j), c);
-                    c = x1.fma(widen(b, b1 + j), c);
-                    c = x2.fma(widen(b, b2 + j), c);
-                    c = x3.fma(widen(b, b3 + j), c);
-                    c.intoArray(acc, row + j);
-                }
-                for (; j < w; j++) {
-                    acc[row + j] = Math.fma(y3, Bf16Kernels.widen(b, b3 + j), Math.fma(y2, Bf16Kernels.widen(b, b2 + j),
-                            Math.fma(y1, Bf16Kernels.widen(b, b1 + j), Math.fma(y0, Bf16Kernels.widen(b, b0 + j), acc[row + j]))));
+                if (four) {
+                    for (; j < bound; j += 2 * V) {
+                        FloatVector even = FloatVector.fromArray(S, acc, row + j), odd = FloatVector.fromArray(S, acc, row + j + V);
+                        IntVector q = pairs(b, b0 + 2L * j);
+                        even = x0.fma(low(q), even);
+                        odd = x0.fma(high(q), odd);
+                        q = pairs(b, b0 + ld + 2L * j);
+                        even = x1.fma(low(q), even);
+                        odd = x1.fma(high(q), odd);
+                        q = pairs(b, b0 + 2 * ld + 2L * j);
+                        even = x2.fma(low(q), even);
+                        odd = x2.fma(high(q), odd);
+                        q = pairs(b, b0 + 3 * ld + 2L * j);
+                        even = x3.fma(low(q), even);
+                        odd = x3.fma(high(q), odd);
+                        even.intoArray(acc, row + j);
+                        odd.intoArray(acc, row + j + V);
+                    }
+                    for (; j < w; j++) {
+                        long e = bi + p * ldb + j;
+                        acc[row + j] = Math.fma(y3, Bf16Kernels.widen(b, e + 3 * ldb), Math.fma(y2, Bf16Kernels.widen(b, e + 2 * ldb),
+                                Math.fma(y1, Bf16Kernels.widen(b, e + ldb), Math.fma(y0, Bf16Kernels.widen(b, e), acc[row + j]))));
+                    }
+                } else {
+                    for (; j < bound; j += 2 * V) {
+                        IntVector q = pairs(b, b0 + 2L * j);
+                        x0.fma(low(q), FloatVector.fromArray(S, acc, row + j)).intoArray(acc, row + j);
+                        x0.fma(high(q), FloatVector.fromArray(S, acc, row + j + V)).intoArray(acc, row + j + V);
+                    }
+                    for (; j < w; j++) acc[row + j] = Math.fma(y0, Bf16Kernels.widen(b, bi + p * ldb + j), acc[row + j]);
                 }
             }
+            if (four) p += 3;
         }
-        for (; p < kb; p++) {
-            long b0 = bi + p * ldb;
-            int ap = ai + p * MR;
-            for (int i = 0; i < m; i++) {
-                float y0 = a[ap + i];
-                FloatVector x0 = FloatVector.broadcast(S, y0);
-                int row = ao + i * ldAcc, j = 0;
-                for (; j < bound; j += V) {
-                    x0.fma(widen(b, b0 + j), FloatVector.fromArray(S, acc, row + j)).intoArray(acc, row + j);
-                }
-                for (; j < w; j++) acc[row + j] = Math.fma(y0, Bf16Kernels.widen(b, b0 + j), acc[row + j]);
-            }
+        for (int i = 0; i < m; i++) interleave(acc, ao + i * ldAcc, bound);
+    }
+
+    /** {@code 2V} BF16 values from byte {@code at}, as {@code V} pairs (the even column in the low half). */
+    private static IntVector pairs(MemorySegment b, long at) {
+        return ShortVector.fromMemorySegment(H2, b, at, ByteOrder.LITTLE_ENDIAN).reinterpretAsInts();
+    }
+
+    /** The even columns of pairs, widened. */
+    private static FloatVector low(IntVector pairs) {
+        return pairs.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /** The odd columns of pairs, widened. */
+    private static FloatVector high(IntVector pairs) {
+        return pairs.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
+    }
+
+    /** Each {@code 2V}-float group of {@code x[off .. off + n)}, its even columns then its odd ones, back in column order. */
+    private static void interleave(float[] x, int off, int n) {
+        for (int j = 0; j < n; j += 2 * V) {
+            FloatVector even = FloatVector.fromArray(S, x, off + j), odd = FloatVector.fromArray(S, x, off + j + V);
+            ZIP_LOW.selectFrom(even, odd).intoArray(x, off + j);
+            ZIP_HIGH.selectFrom(even, odd).intoArray(x, off + j + V);
         }
     }
 
@@ -176,12 +223,6 @@ final class SkinnyKernels {
             for (int blk = 1; blk < blocks; blk++) x += sums[si + blk * stride + j];
             c[ci + j] = x;
         }
-    }
-
-    /** {@code V} BF16 values from element {@code at} of {@code b}, widened. */
-    private static FloatVector widen(MemorySegment b, long at) {
-        return ((IntVector) ShortVector.fromMemorySegment(H, b, 2 * at, ByteOrder.LITTLE_ENDIAN)
-                .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 
     /** {@code C[r, j] = (add ? C[r, j] : 0) + tile[r, j]} for the valid part of a tile held in {@code edge} (ROWS, NR). */

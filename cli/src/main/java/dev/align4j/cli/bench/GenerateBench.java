@@ -183,7 +183,7 @@ public final class GenerateBench implements Runnable {
         for (int r = 0; r < runs; r++) bandwidth[r] = 2.0 * copyFloats * Float.BYTES / ms[bodies.size() - 1][r] / 1e6;
         System.out.printf("%-12s %-16s %10s %19s%n", "weights", "run", "median", "min–max");
         double[] bw = Gpt2BenchModels.sorted(bandwidth);
-        double[][] rates = new double[models.length][];
+        double[][] rates = new double[models.length][], best = new double[models.length][];
         for (int i = 0; i < models.length; i++) {
             int b0 = i * perModel;
             double[] prefillRate = new double[runs], decode1 = new double[runs], decodeB = new double[runs], read = new double[runs];
@@ -194,6 +194,7 @@ public final class GenerateBench implements Runnable {
                 read[r] = decode1[r] * models[i].stepBytes / 1e9;
             }
             rates[i] = new double[] {median(prefillRate), median(decode1), median(decodeB)};
+            best[i] = new double[] {max(decode1), max(decodeB)};
             row(models[i].name, "prefill", prefillRate, "tok/s");
             row(models[i].name, "decode batch 1", decode1, "tok/s");
             row(models[i].name, "decode batch " + batch, decodeB, "tok/s (all sequences)");
@@ -215,6 +216,10 @@ public final class GenerateBench implements Runnable {
                 rates[0][1] * models[0].stepBytes / 1e9 / median(bw), rates[1][1] * models[1].stepBytes / 1e9 / median(bw));
         System.out.printf("decode_batch%d_vs_batch1 float32 %.1f bf16 %.1f (target ≥ 8)%n", batch,
                 rates[0][2] / rates[0][1], rates[1][2] / rates[1][1]);
+        System.out.printf("  the same from the fastest round of each (least disturbed by other load): bandwidth fraction float32 %.2f "
+                        + "bf16 %.2f, batch %d / batch 1 float32 %.1f bf16 %.1f%n",
+                best[0][0] * models[0].stepBytes / 1e9 / max(bandwidth), best[1][0] * models[1].stepBytes / 1e9 / max(bandwidth),
+                batch, best[0][1] / best[0][0], best[1][1] / best[1][0]);
     }
 
     /** Bytes of weights a decode step reads: every parameter at its stored width, except the position table (one row). */
@@ -230,6 +235,10 @@ public final class GenerateBench implements Runnable {
     /** {@code dst = src}, in chunks of 4 MiB over the kernel pool. */
     private static void copy(float[] dst, float[] src) {
         Parallel.forRange(src.length, 1 << 20, (s, e) -> System.arraycopy(src, s, dst, s, e - s));
+    }
+
+    private static double max(double[] values) {
+        return Arrays.stream(values).max().orElseThrow();
     }
 
     private static double median(double[] values) {

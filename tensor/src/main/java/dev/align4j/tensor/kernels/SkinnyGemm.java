@@ -18,13 +18,13 @@ import java.lang.foreign.MemorySegment;
  *       {@link #CHUNK} columns) stream B row by row in place, whole row pieces at a time, into
  *       per-block sums ({@link SkinnyKernels#rows}; BF16 widened in registers); C then gets the
  *       blocks' sums in order;</li>
- *   <li>staged panels ({@code m ≤ 4}, B stored (n, k), e.g. the tied lm head): a task takes a
- *       panel's {@code NR} rows of B (a BF16 B copied first in one sequential pass), packs it block
- *       by block (transposed in registers, {@link PanelTranspose}) and runs the 4-row tile
- *       ({@link SkinnyKernels#tile});</li>
- *   <li>runs ({@code 4 < m ≤ 32}): tasks over runs of {@link #RUN} column panels pack their B
- *       micro-panels ({@code kb × NR}, a BF16 B widened while packed) into their own buffer and at
- *       once run the 12-row {@link GemmMicroKernel} on every row panel of A.</li>
+ *   <li>staged panels (B stored (n, k), e.g. the tied lm head): a task takes a panel's {@code NR}
+ *       rows of B (a BF16 B copied first in one sequential pass), packs it block by block
+ *       (transposed in registers, {@link PanelTranspose}) and runs the 4-row tile
+ *       ({@link SkinnyKernels#tile}) or, for {@code m > 4}, the 12-row one on each row panel;</li>
+ *   <li>runs ({@code 4 < m ≤ 32}, B stored (k, n)): tasks over runs of up to {@link #RUN} column
+ *       panels pack their B micro-panels ({@code kb × NR}, a BF16 B widened while packed) into
+ *       their own buffer and at once run the 12-row {@link GemmMicroKernel} on every row panel.</li>
  * </ul>
  * This is the GEBP layering of Goto &amp; van de Geijn ("Anatomy of high-performance matrix
  * multiplication", ACM TOMS 34(3), 2008) with the roles of the operands swapped, as their paper
@@ -175,9 +175,12 @@ final class SkinnyGemm {
             }
         }
         boolean par = parallel && 2L * Math.max(m, SkinnyKernels.ROWS) * n * k >= Gemm.PARALLEL_FLOPS; // the flops the kernels run
+        if (b.transB()) {
+            byStagedPanels(m, n, k, kc, kBlocks, packedA, aBlock, b, c, cOff, ldc, accumulate, par);
+            return;
+        }
         if (m <= SkinnyKernels.ROWS) {
-            if (b.transB()) byStagedPanels(m, n, k, kc, kBlocks, packedA, aBlock, b, c, cOff, ldc, accumulate, par);
-            else byRows(m, n, k, kc, kBlocks, packedA, aBlock, b, c, cOff, ldc, accumulate, par, ws);
+            byRows(m, n, k, kc, kBlocks, packedA, aBlock, b, c, cOff, ldc, accumulate, par, ws);
             return;
         }
         int nPanels = Math.ceilDiv(n, NR);
@@ -207,10 +210,10 @@ final class SkinnyGemm {
     }
 
     /**
-     * The staged path, for {@code m ≤ SkinnyKernels.ROWS} and B stored (n, k): tasks over runs of
-     * column panels; a panel's {@code NR} rows of B (BF16: copied in one sequential pass, so the
-     * prefetchers stream them) are packed block by block — transposed in registers — and
-     * multiplied at once with the few-rows tile.
+     * The staged path, for B stored (n, k): tasks over runs of column panels; a panel's {@code NR}
+     * rows of B (BF16: copied in one sequential pass, so the prefetchers stream them) are packed
+     * block by block — transposed in registers — and multiplied at once, with the few-rows tile or
+     * the 12-row one.
      */
     private static void byStagedPanels(int m, int n, int k, int kc, int kBlocks, float[] packedA, int aBlock, Panels b,
                                        float[] c, int cOff, int ldc, boolean accumulate, boolean par) {
@@ -224,7 +227,15 @@ final class SkinnyGemm {
                 for (int blk = 0; blk < kBlocks; blk++) {
                     int p0 = blk * kc, kb = Math.min(kc, k - p0);
                     rows.pack(0, 1, p0, kb, packedB);
-                    SkinnyKernels.tile(kb, packedA, blk * aBlock, packedB, 0, c, cOff + j, ldc, m, cols, accumulate || blk > 0, w.edge);
+                    boolean add = accumulate || blk > 0;
+                    if (m <= SkinnyKernels.ROWS) {
+                        SkinnyKernels.tile(kb, packedA, blk * aBlock, packedB, 0, c, cOff + j, ldc, m, cols, add, w.edge);
+                        continue;
+                    }
+                    for (int i = 0; i < m; i += MR) {
+                        GemmMicroKernel.tile(kb, packedA, blk * aBlock + i * kb, packedB, 0, c, cOff + i * ldc + j, ldc,
+                                Math.min(MR, m - i), cols, add, w.edge);
+                    }
                 }
             }
         };

@@ -28,7 +28,7 @@ class MainTest {
         for (String command : new String[] {"inspect", "logprobs", "render", "serve", "bench"}) assertTrue(help.contains("  " + command), help);
         Object[] bench = run("bench", "--help");
         assertTrue(((String) bench[1]).contains("attention") && ((String) bench[1]).contains("gemm")
-                && ((String) bench[1]).contains("forward"), (String) bench[1]);
+                && ((String) bench[1]).contains("forward") && ((String) bench[1]).contains("generate"), (String) bench[1]);
     }
 
     @Test

@@ -1,9 +1,6 @@
 package dev.align4j.cli.bench;
 
-import dev.align4j.io.hf.HfModels;
 import dev.align4j.io.hf.LoadOptions;
-import dev.align4j.io.hf.SaveOptions;
-import dev.align4j.io.safetensors.DType;
 import dev.align4j.models.CausalLM;
 import dev.align4j.models.PackedBatch;
 import dev.align4j.models.gpt2.Gpt2Config;
@@ -24,7 +21,6 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -103,25 +99,20 @@ public final class ForwardBench implements Runnable {
         try {
             Path folder = checkpoint != null ? checkpoint : Files.createTempDirectory("align4j-bench-forward");
             try {
-                if (checkpoint == null) writeRandomCheckpoint(folder);
+                if (checkpoint == null) Gpt2BenchModels.writeRandomCheckpoint(folder, vocabSize, nEmbd, nLayer, nHead);
                 measure(folder);
             } finally {
-                if (checkpoint == null) deleteFolder(folder);
+                if (checkpoint == null) Gpt2BenchModels.deleteFolder(folder);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    private void writeRandomCheckpoint(Path folder) throws IOException {
-        Gpt2Config config = new Gpt2Config(vocabSize, 1024, nEmbd, nLayer, nHead, 4 * nEmbd, 1e-5, "gelu_new");
-        HfModels.save(Gpt2Model.random(config, 1, 0.02), folder, SaveOptions.defaults().withDtype(DType.BF16));
-    }
-
     private void measure(Path folder) throws IOException {
-        long fileBytes = weightBytes(folder);
-        CausalLM model = load(folder, LoadOptions.defaults());
-        Gpt2Config c = ((Gpt2Model) model).config();
+        long fileBytes = Gpt2BenchModels.weightBytes(folder);
+        Gpt2Model model = Gpt2BenchModels.load(folder, LoadOptions.defaults(), "bench forward");
+        Gpt2Config c = model.config();
         if (length > c.nPositions() || rssTokens > c.nPositions()) {
             throw new IllegalArgumentException("bench forward: --length " + length + " and --rss-tokens " + rssTokens
                     + " must not exceed n_positions " + c.nPositions());
@@ -142,17 +133,18 @@ public final class ForwardBench implements Runnable {
         System.out.printf("  time: median of %d rounds after %d warm-up rounds; a round runs the float32 forward, the frozen bf16 "
                 + "forward and the gemm reference in turn, so drift on the shared machine hits all three alike%n%n", runs, warmup);
 
-        CausalLM bf16Model = load(folder, LoadOptions.frozenBf16());
+        CausalLM bf16Model = Gpt2BenchModels.load(folder, LoadOptions.frozenBf16(), "bench forward");
         Product largest = Product.largest(tokens, C, c.nInner(), V);
         float[][] logits = new float[2][];
         Runnable[] bodies = {
             () -> logits[0] = forward(model, batch),
             () -> logits[1] = forward(bf16Model, batch),
             largest.product()};
-        double[][] ms = sortedTimesMs(bodies);
-        double f32Ms = median(ms[0]), bf16Ms = median(ms[1]);
+        double[][] ms = Gpt2BenchModels.timesMs(bodies, warmup, runs);
+        for (int b = 0; b < ms.length; b++) ms[b] = Gpt2BenchModels.sorted(ms[b]);
+        double f32Ms = Gpt2BenchModels.median(ms[0]), bf16Ms = Gpt2BenchModels.median(ms[1]);
         boolean identical = Arrays.equals(logits[0], logits[1]);
-        double gemmGflops = 2.0 * largest.m() * largest.n() * largest.k() / median(ms[2]) / 1e6;
+        double gemmGflops = 2.0 * largest.m() * largest.n() * largest.k() / Gpt2BenchModels.median(ms[2]) / 1e6;
 
         System.out.printf("%-16s %10s %17s %10s %9s %8s%n", "weights", "median ms", "min–max ms", "tokens/s", "GFLOP/s", "vs gemm");
         row("float32", ms[0], tokens, flops, gemmGflops);
@@ -165,24 +157,9 @@ public final class ForwardBench implements Runnable {
         peakRss(folder, fileBytes);
     }
 
-    /** Each body's times in ms over {@link #runs} rounds, sorted, after {@link #warmup} rounds; bodies run in turn. */
-    private double[][] sortedTimesMs(Runnable[] bodies) {
-        for (int i = 0; i < warmup; i++) for (Runnable b : bodies) b.run();
-        double[][] ms = new double[bodies.length][runs];
-        for (int r = 0; r < runs; r++) {
-            for (int b = 0; b < bodies.length; b++) {
-                long start = System.nanoTime();
-                bodies[b].run();
-                ms[b][r] = (System.nanoTime() - start) / 1e6;
-            }
-        }
-        for (double[] times : ms) Arrays.sort(times);
-        return ms;
-    }
-
     /** A table row from sorted times: the median and the range in ms, tokens/s (when {@code tokens} > 0), GFLOP/s at the median. */
     private static void row(String name, double[] sortedMs, int tokens, double flops, double gemmGflops) {
-        double ms = median(sortedMs), gflops = flops / ms / 1e6;
+        double ms = Gpt2BenchModels.median(sortedMs), gflops = flops / ms / 1e6;
         System.out.printf("%-16s %10.1f %17s %10s %9.1f %8.2f%n", name, ms,
                 String.format("%.0f–%.0f", sortedMs[0], sortedMs[sortedMs.length - 1]),
                 tokens > 0 ? String.format("%.0f", tokens / (ms / 1e3)) : "", gflops, gflops / gemmGflops);
@@ -252,12 +229,6 @@ public final class ForwardBench implements Runnable {
         }
     }
 
-    /** The median of sorted values. */
-    private static double median(double[] sorted) {
-        int n = sorted.length;
-        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-    }
-
     /** The logits (T, V) of a no-grad forward. */
     private static float[] forward(CausalLM model, PackedBatch batch) {
         try (Autograd.Scope ignored = Autograd.noGrad()) {
@@ -271,33 +242,5 @@ public final class ForwardBench implements Runnable {
         List<int[]> seqs = new ArrayList<>();
         for (int s = 0; s < sequences; s++) seqs.add(rng.ints(length, 0, vocab).toArray());
         return PackedBatch.of(seqs);
-    }
-
-    private static CausalLM load(Path folder, LoadOptions options) {
-        try {
-            CausalLM model = HfModels.load(folder, options).model();
-            if (!(model instanceof Gpt2Model)) {
-                throw new IllegalArgumentException("bench forward: " + folder + " holds a " + model.modelType()
-                        + " model; the bench counts GPT-2's work, so give a GPT-2 folder");
-            }
-            return model;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static long weightBytes(Path folder) throws IOException {
-        try (Stream<Path> files = Files.list(folder)) {
-            long sum = 0;
-            for (Path f : files.filter(f -> f.getFileName().toString().endsWith(".safetensors")).toList()) sum += Files.size(f);
-            return sum;
-        }
-    }
-
-    private static void deleteFolder(Path folder) throws IOException {
-        try (Stream<Path> files = Files.list(folder)) {
-            for (Path f : files.toList()) Files.delete(f);
-        }
-        Files.delete(folder);
     }
 }

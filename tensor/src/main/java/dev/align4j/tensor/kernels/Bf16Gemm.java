@@ -22,9 +22,12 @@ import java.lang.foreign.MemorySegment;
  * side). Measured with m = 1024 on GPT-2 124M and Llama-7B shapes, against {@link Gemm#sgemm} on the
  * float32 matrix in the same run, over several runs on a shared 2-core machine: sides of 64 or less
  * cost 57–283%, 256 up to 16%, 512 up to 7%, 1024 between −9% and +3% (the tied lm head, n = 50257,
- * between −22% and +7%). What it is not: a fused kernel that widens while packing (that would live
- * in Gemm's packing), nor a BF16 product: only the stored operand is BF16, and the arithmetic is
- * float32 throughout.
+ * between −22% and +7%).
+ *
+ * <p>A BF16 B with few rows of C ({@code m ≤} {@link SkinnyGemm#MAX_M}: a decode step) skips the
+ * blocks: {@link SkinnyGemm} widens B while packing its micro-panels, so B is read once and no
+ * widened copy is written; the sums are the same, so the result is again bit-identical. What it is
+ * not: a BF16 product: only the stored operand is BF16, and the arithmetic is float32 throughout.
  */
 public final class Bf16Gemm {
     private Bf16Gemm() {}
@@ -49,7 +52,16 @@ public final class Bf16Gemm {
     /** {@link #sgemmB} with blocks of about {@code blockSide} columns (the tests use small ones). */
     static void sgemmB(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda,
                        MemorySegment b, long bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate, int blockSide) {
+        if (m < 0 || n < 0 || k < 0) throw new IllegalArgumentException("sgemmB: negative size m=" + m + ", n=" + n + ", k=" + k);
         if (m == 0 || n == 0) return;
+        if (m <= SkinnyGemm.MAX_M && k > 0) { // few rows: B streamed once, widened while packed
+            Gemm.checkOperand("A", a, aOff, lda, transA ? k : m, transA ? m : k, transA, m, n, k);
+            Gemm.checkOperand("C", c, cOff, ldc, m, n, false, m, n, k);
+            checkBf16("B", b, bOff, ldb, transB ? n : k, transB ? k : n, m, n, k);
+            SkinnyGemm.sgemm(transA, m, n, k, a, aOff, lda, new SkinnyGemm.Bf16Panels(transB, b, bOff, ldb, n),
+                    c, cOff, ldc, accumulate, true);
+            return;
+        }
         int block = blockSide(n, blockSide);
         float[] w = scratch(block * k);
         for (int j0 = 0; j0 < n; j0 += block) {
@@ -89,6 +101,20 @@ public final class Bf16Gemm {
                 Bf16Kernels.widen(w, 0, a, aOff + i0, lda, k, mb);
                 Gemm.sgemm(true, transB, mb, n, k, w, 0, mb, b, bOff, ldb, c, cOff + i0 * ldc, ldc, accumulate);
             }
+        }
+    }
+
+    /** Checks that a (rows, cols) BF16 operand with row stride {@code ld} from element {@code off} fits in {@code x}. */
+    private static void checkBf16(String name, MemorySegment x, long off, int ld, int rows, int cols, int m, int n, int k) {
+        String where = "sgemmB (m=" + m + ", n=" + n + ", k=" + k + "): BF16 " + name + " is " + rows + "×" + cols;
+        if (off < 0 || ld < cols) {
+            throw new IllegalArgumentException(where + " with offset " + off + " and leading dimension " + ld
+                    + ": the offset must be ≥ 0 and the leading dimension ≥ " + cols);
+        }
+        long end = off + (long) (rows - 1) * ld + cols;
+        if (2 * end > x.byteSize()) {
+            throw new IllegalArgumentException(where + " with offset " + off + " and leading dimension " + ld
+                    + ": needs " + end + " elements but its segment has " + x.byteSize() / 2);
         }
     }
 

@@ -38,8 +38,10 @@ import java.util.Arrays;
  * then broadcasts from 12 streams: 10% slower), walking row panels outside column panels, and
  * tasks of 240 rows or 512 columns (no faster).
  *
- * <p>Deliberately not here: a separate kernel for matrix-vector shapes ({@code m} or {@code n}
- * of a few); they take the same path, pay the packing and fill a fraction of each tile.
+ * <p>Products of few rows ({@code m ≤} {@link SkinnyGemm#MAX_M}: a decode step) go to
+ * {@link SkinnyGemm}, which streams B once instead of packing all of it; its rows are bit-identical
+ * to the ones computed here. Deliberately not here: a separate path for few columns ({@code n} of
+ * a few); they take this path, pay the packing and fill a fraction of each tile.
  */
 public final class Gemm {
     private Gemm() {}
@@ -102,8 +104,13 @@ public final class Gemm {
             }
             return;
         }
+        if (m <= SkinnyGemm.MAX_M) {
+            SkinnyGemm.sgemm(transA, m, n, k, a, aOff, lda, new SkinnyGemm.FloatPanels(transB, b, bOff, ldb, n),
+                    c, cOff, ldc, accumulate, parallel);
+            return;
+        }
         int mPanels = Math.ceilDiv(m, MR), nPanels = Math.ceilDiv(n, NR);
-        int kBlocks = Math.ceilDiv(k, KC), kc = Math.ceilDiv(k, kBlocks); // even blocks: no thin last one
+        int kc = blockDepth(k), kBlocks = Math.ceilDiv(k, kc);
         int slot = Math.toIntExact((long) (mPanels * MR + nPanels * NR) * kc);
         float[] packed = WORKSPACE.get().packed(Math.toIntExact((kBlocks > 1 ? 2L : 1L) * slot));
 
@@ -134,6 +141,14 @@ public final class Gemm {
                 }
             });
         }
+    }
+
+    /**
+     * The depth of the blocks {@code k} is cut into: even blocks of at most {@link #KC} (no thin last
+     * one). Every path sums a C element block by block at these boundaries.
+     */
+    static int blockDepth(int k) {
+        return Math.ceilDiv(k, Math.ceilDiv(k, KC));
     }
 
     /**
@@ -188,7 +203,7 @@ public final class Gemm {
     }
 
     /** Checks that a (rows, cols) operand with row stride {@code ld} from {@code off} fits in {@code x}. */
-    private static void checkOperand(String name, float[] x, int off, int ld, int rows, int cols,
+    static void checkOperand(String name, float[] x, int off, int ld, int rows, int cols,
                                      boolean trans, int m, int n, int k) {
         String where = "sgemm (m=" + m + ", n=" + n + ", k=" + k + "): " + name + (trans ? " (stored transposed)" : "")
                 + " is " + rows + "×" + cols;

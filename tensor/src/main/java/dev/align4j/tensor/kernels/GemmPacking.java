@@ -5,6 +5,8 @@ import static dev.align4j.tensor.kernels.GemmMicroKernel.NR;
 import static dev.align4j.tensor.kernels.GemmMicroKernel.S;
 import static dev.align4j.tensor.kernels.GemmMicroKernel.V;
 
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 
@@ -22,8 +24,10 @@ import jdk.incubator.vector.VectorMask;
  *
  * <p>The source is read along its rows. When those run across the panels, a run of panels is
  * filled in one pass, so a source row is read in one stretch across the run, not panel by panel.
- * When they run down a panel, each panel row is one gather across the source rows (one lane per
- * row), which measured 1.4× faster than scattering scalar stores down the panel.
+ * When they run down a panel, a whole panel is transposed in registers with 16 float lanes
+ * ({@link PanelTranspose}); otherwise, and for a panel cut by the edge, each panel row is one
+ * gather across the source rows (one lane per row), which measured 1.4× faster than scattering
+ * scalar stores down the panel.
  *
  * <p>Deliberately not here: bounds checks (the caller checks the whole operand once).
  */
@@ -93,15 +97,49 @@ final class GemmPacking {
             }
             return;
         }
-        int[] fullPanel = rowStarts(NR, NR, ldb);
-        for (int r = 0; r < panels; r++) { // a source row runs down one panel: gathers across NR rows
+        int[] fullPanel = null;
+        for (int r = 0; r < panels; r++) { // a source row runs down one panel: transposes, or gathers across NR rows
             int j = j0 + r * NR, w = Math.min(NR, n - j), o = d + r * NR * kk;
+            if (w == NR && PanelTranspose.SUPPORTED) {
+                PanelTranspose.pack(b, bOff + j * ldb + p0, ldb, kk, dst, o);
+                continue;
+            }
+            if (fullPanel == null) fullPanel = rowStarts(NR, NR, ldb);
             int[] rows = w == NR ? fullPanel : rowStarts(NR, w, ldb);
             for (int p = 0; p < kk; p++) {
                 int src = bOff + j * ldb + p0 + p;
                 for (int x = 0; x < NR; x += V) {
                     FloatVector.fromArray(S, b, src, rows, x, S.indexInRange(x, w)).intoArray(dst, o + p * NR + x);
                 }
+            }
+        }
+    }
+
+    /**
+     * {@link #packB} from a little-endian BF16 segment, widened while packed, into {@code dst} from
+     * 0. When {@code transB}, a panel is transposed in registers ({@link PanelTranspose}), or its rows
+     * are widened into {@code rows} ({@code NR·kk} floats at least) and packed from there.
+     */
+    static void packB(boolean transB, MemorySegment b, long bOff, long ldb, int n, int j0, int panels, int p0, int kk,
+                      float[] dst, float[] rows) {
+        if (transB) {
+            for (int r = 0; r < panels; r++) {
+                int j = j0 + r * NR, w = Math.min(NR, n - j);
+                if (w == NR && PanelTranspose.SUPPORTED) {
+                    PanelTranspose.pack(b, bOff + j * ldb + p0, ldb, kk, dst, r * NR * kk);
+                } else { // widened rows, then the float packing
+                    for (int x = 0; x < w; x++) Bf16Kernels.widenRun(rows, x * kk, b, bOff + (j + x) * ldb + p0, kk);
+                    packB(true, rows, 0, kk, w, 0, 1, 0, kk, dst, r * NR * kk);
+                }
+            }
+            return;
+        }
+        for (int p = 0; p < kk; p++) { // a source row holds row p of every panel
+            long src = bOff + (p0 + p) * ldb;
+            for (int r = 0; r < panels; r++) {
+                int j = j0 + r * NR, w = Math.min(NR, n - j), o = r * NR * kk + p * NR;
+                Bf16Kernels.widenRun(dst, o, b, src + j, w);
+                if (w < NR) Arrays.fill(dst, o + w, o + NR, 0f);
             }
         }
     }

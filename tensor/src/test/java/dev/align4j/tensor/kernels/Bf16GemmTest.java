@@ -30,7 +30,9 @@ class Bf16GemmTest {
     @ParameterizedTest(name = "m={0} n={1} k={2} transA={3} transB={4} accumulate={5}")
     @CsvSource({"1,1,1,false,false,false", "7,33,65,false,false,true", "7,33,65,false,true,false",
             "7,33,65,true,false,true", "7,33,65,true,true,false", "33,127,7,false,true,true", "65,1,33,true,false,false",
-            "130,70,600,false,true,true", "40,140,600,true,false,false", "9,1100,40,false,true,false"})
+            "130,70,600,false,true,true", "40,140,600,true,false,false", "9,1100,40,false,true,false",
+            "1,300,600,false,true,false", "1,300,600,true,false,true", "3,97,1100,false,false,true", "4,97,260,true,true,false",
+            "17,300,600,false,true,true", "32,65,600,true,false,false"})
     void bf16BEqualsSgemmOnTheWidenedMatrixBitForBit(int m, int n, int k, boolean ta, boolean tb, boolean acc) {
         int lda = (ta ? m : k) + 2, ldb = (tb ? k : n) + 3, ldc = n + 1, aOff = 1, bOff = 5, cOff = 2;
         float[] a = Tensor.randn(1, aOff + (ta ? k : m) * lda).toArray();

@@ -106,7 +106,9 @@ class GemmTest {
     @ParameterizedTest(name = "m={0} n={1} k={2} transA={3} transB={4}")
     @CsvSource({
             "300,517,260,false,false", "300,517,260,false,true", "300,517,260,true,false", "300,517,260,true,true",
-            "131,290,1100,false,false", "131,290,1100,true,true", "8,1000,300,false,true", "1000,9,300,true,false"})
+            "131,290,1100,false,false", "131,290,1100,true,true", "8,1000,300,false,true", "1000,9,300,true,false",
+            "1,517,1100,false,true", "1,300,600,true,false", "3,517,600,false,false", "4,290,1100,true,true",
+            "5,517,260,false,true", "17,300,600,true,false", "32,290,600,false,false", "33,290,600,false,true"})
     void matchesFloat64AcrossSeveralBlocks(int m, int n, int k, boolean ta, boolean tb) {
         Problem pb = Problem.random(7, ta, tb, m, n, k, 11);
         pb.check(pb.run(false, true), false);

@@ -1,0 +1,267 @@
+package dev.align4j.tensor.kernels;
+
+import static dev.align4j.tensor.kernels.GemmMicroKernel.MR;
+import static dev.align4j.tensor.kernels.GemmMicroKernel.NR;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The products of few rows: {@code C = beta·C + op(A)·op(B)} for {@code m ≤} {@link #MAX_M} — a
+ * decode step of generation, where the cost is reading B, the weights — with B streamed from
+ * memory once per call and no packed copy of it written back. {@link Gemm#sgemm} and
+ * {@link Bf16Gemm#sgemmB} route these shapes here.
+ *
+ * <p>What it is: all of {@code op(A)} is packed once, on the calling thread, block after block of
+ * {@code k}; then one parallel phase (one barrier) runs one of three paths:
+ * <ul>
+ *   <li>rows ({@code m ≤ 4}, B stored (k, n)): tasks over (block of k, chunk of up to
+ *       {@link #CHUNK} columns) stream B row by row in place, whole row pieces at a time, into
+ *       per-block sums ({@link SkinnyKernels#rows}; BF16 widened in registers); C then gets the
+ *       blocks' sums in order;</li>
+ *   <li>staged panels (B stored (n, k), e.g. the tied lm head): a task takes a panel's {@code NR}
+ *       rows of B (a BF16 B copied first in one sequential pass), packs it block by block
+ *       (transposed in registers, {@link PanelTranspose}) and runs the 4-row tile
+ *       ({@link SkinnyKernels#tile}) or, for {@code m > 4}, the 12-row one on each row panel;</li>
+ *   <li>runs ({@code 4 < m ≤ 32}, B stored (k, n)): tasks over runs of up to {@link #RUN} column
+ *       panels pack their B micro-panels ({@code kb × NR}, a BF16 B widened while packed) into
+ *       their own buffer and at once run the 12-row {@link GemmMicroKernel} on every row panel.</li>
+ * </ul>
+ * This is the GEBP layering of Goto &amp; van de Geijn ("Anatomy of high-performance matrix
+ * multiplication", ACM TOMS 34(3), 2008) with the roles of the operands swapped, as their paper
+ * suggests when A is small: B is the operand streamed through the cache once.
+ *
+ * <p>Batch invariance: a C element is summed exactly as {@link Gemm} sums it — the same block
+ * boundaries ({@link Gemm#blockDepth}), one FMA chain per block from zero in order of {@code p},
+ * the blocks added to C in order — so row {@code i} of C is bit-identical whatever {@code m} is,
+ * whatever the other rows of A hold and whichever path ran ({@code SkinnyGemmTest} checks it).
+ * The task grid decides only who computes an element, never how.
+ *
+ * <p>What it is not: a path for large {@code m} (B is re-packed per run here, where the big GEMM
+ * shares one packed B between all row panels), nor a BF16 product: the arithmetic is float32.
+ */
+final class SkinnyGemm {
+    private SkinnyGemm() {}
+
+    /** Rows of C up to which products take this path. */
+    static final int MAX_M = 32;
+    /**
+     * Column panels per task of the runs path at most (512 columns: row pieces of B of 2 KiB float32,
+     * 1 KiB BF16), unless the tasks would be too few for the threads. GPT-2 shapes at m = 32,
+     * float32: 3 panels 205 ms a step, 8 panels 178 ms, 16 panels 170 ms (same run, loaded machine).
+     */
+    static final int RUN = 16;
+    /** Column panels per task of the staged path (96 columns of C). */
+    static final int STAGED_RUN = 3;
+    /**
+     * Columns of C per task of the row path at most, unless the tasks would be too few for the
+     * threads: a row piece of B is then 8 KiB (float32) or 4 KiB (BF16). BF16 products of GPT-2
+     * shapes reached 0.66, 0.81 and 0.86 of the read bandwidth with 512, 1024 and 2048 (float32 0.95
+     * at all three): longer runs of a page keep the prefetchers streaming.
+     */
+    static final int CHUNK = 2048;
+
+    /** Where {@code op(B)} (k, n) comes from: a float array or a BF16 segment. */
+    sealed interface Panels {
+        /** Whether B is stored (n, k). */
+        boolean transB();
+
+        /** Packs columns {@code [j0, j0 + panels·NR)} (cut at n), rows {@code [p0, p0 + kb)} of op(B) into {@code dst}. */
+        void pack(int j0, int panels, int p0, int kb, float[] dst);
+
+        /**
+         * {@link SkinnyKernels#rows} over rows {@code [p0, p0 + kb)} and columns {@code [j0, j0 + w)} of a
+         * B stored (k, n), read in place.
+         */
+        void rows(float[] acc, int ao, int ldAcc, int m, int w, float[] a, int ai, int p0, int j0, int kb);
+
+        /**
+         * For B stored (n, k): its rows {@code [j0, j0 + count)}, all of k, as a B of {@code count}
+         * rows stored (count, k) — a BF16 B copied in one sequential pass into this thread's scratch
+         * (GPT-2's lm head, one thread: 4.8 GB/s staged, 3.8 read in place), a float32 one in place.
+         */
+        Panels staged(int j0, int count, int k);
+    }
+
+    /** {@code op(B)[p, j] = b[bOff + p·ldb + j]}, or {@code b[bOff + j·ldb + p]} when {@code transB}. */
+    record FloatPanels(boolean transB, float[] b, int bOff, int ldb, int n) implements Panels {
+        @Override
+        public void pack(int j0, int panels, int p0, int kb, float[] dst) {
+            GemmPacking.packB(transB, b, bOff, ldb, n, j0, panels, p0, kb, dst, 0);
+        }
+
+        @Override
+        public void rows(float[] acc, int ao, int ldAcc, int m, int w, float[] a, int ai, int p0, int j0, int kb) {
+            SkinnyKernels.rows(acc, ao, ldAcc, m, w, a, ai, b, bOff + p0 * ldb + j0, ldb, kb);
+        }
+
+        /** The rows in place: copying float32 rows cost more than it saved (GPT-2's lm head, one thread: 6.1 GB/s staged, 7.8 in place). */
+        @Override
+        public Panels staged(int j0, int count, int k) {
+            return new FloatPanels(true, b, bOff + j0 * ldb, ldb, count);
+        }
+    }
+
+    /** As {@link FloatPanels}, from a little-endian BF16 segment, widened as it is read. */
+    record Bf16Panels(boolean transB, MemorySegment b, long bOff, int ldb, int n) implements Panels {
+        @Override
+        public void pack(int j0, int panels, int p0, int kb, float[] dst) {
+            GemmPacking.packB(transB, b, bOff, ldb, n, j0, panels, p0, kb, dst, WORKSPACE.get().rows(NR * kb));
+        }
+
+        @Override
+        public void rows(float[] acc, int ao, int ldAcc, int m, int w, float[] a, int ai, int p0, int j0, int kb) {
+            SkinnyKernels.rows(acc, ao, ldAcc, m, w, a, ai, b, bOff + (long) p0 * ldb + j0, ldb, kb);
+        }
+
+        @Override
+        public Panels staged(int j0, int count, int k) {
+            MemorySegment copy = WORKSPACE.get().staged16(count * k);
+            if (ldb == k) MemorySegment.copy(b, 2 * (bOff + (long) j0 * ldb), copy, 0, 2L * count * k);
+            else for (int r = 0; r < count; r++) MemorySegment.copy(b, 2 * (bOff + (long) (j0 + r) * ldb), copy, 2L * r * k, 2L * k);
+            return new Bf16Panels(true, copy, 0, k, count);
+        }
+    }
+
+    /** Per-thread scratch: packed A and block sums (the calling thread's), a run of packed B panels (up to 2 MiB), widened BF16 rows, staged BF16 rows of B, an edge tile. */
+    private static final class Workspace {
+        float[] a = new float[0], sums = new float[0], b = new float[0], rows = new float[0];
+        MemorySegment staged16 = MemorySegment.ofArray(new short[0]);
+        final float[] edge = new float[MR * NR];
+
+        MemorySegment staged16(int size) {
+            return staged16.byteSize() >= 2L * size ? staged16 : (staged16 = MemorySegment.ofArray(new short[size]));
+        }
+
+        float[] a(int size) {
+            return a.length >= size ? a : (a = new float[size]);
+        }
+
+        float[] sums(int size) {
+            return sums.length >= size ? sums : (sums = new float[size]);
+        }
+
+        float[] b(int size) {
+            return b.length >= size ? b : (b = new float[size]);
+        }
+
+        float[] rows(int size) {
+            return rows.length >= size ? rows : (rows = new float[size]);
+        }
+    }
+
+    private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
+
+    /**
+     * {@code C = (accumulate ? C : 0) + op(A)·op(B)} for {@code 0 < m ≤ MAX_M}, {@code n, k > 0}:
+     * {@code op(A)} (m, k) from {@code a} as in {@link Gemm#sgemm}, {@code op(B)} from {@code b}, C
+     * (m, n) with row stride {@code ldc}. The caller has checked every operand.
+     */
+    static void sgemm(boolean transA, int m, int n, int k, float[] a, int aOff, int lda, Panels b,
+                      float[] c, int cOff, int ldc, boolean accumulate, boolean parallel) {
+        int kc = Gemm.blockDepth(k), kBlocks = Math.ceilDiv(k, kc), mPanels = Math.ceilDiv(m, MR);
+        int aBlock = mPanels * MR * kc; // floats per packed block of A
+        Workspace ws = WORKSPACE.get();
+        float[] packedA = ws.a(Math.toIntExact((long) aBlock * kBlocks));
+        for (int blk = 0; blk < kBlocks; blk++) {
+            int p0 = blk * kc, kb = Math.min(kc, k - p0);
+            if (m > SkinnyKernels.ROWS) {
+                GemmPacking.packA(transA, a, aOff, lda, m, 0, mPanels, p0, kb, packedA, blk * aBlock);
+                continue;
+            }
+            for (int p = 0; p < kb; p++) { // the few-rows kernels read the first ROWS floats of each MR
+                for (int i = 0; i < SkinnyKernels.ROWS; i++) {
+                    packedA[blk * aBlock + p * MR + i] = i >= m ? 0f : a[aOff + (transA ? (p0 + p) * lda + i : i * lda + p0 + p)];
+                }
+            }
+        }
+        boolean par = parallel && 2L * Math.max(m, SkinnyKernels.ROWS) * n * k >= Gemm.PARALLEL_FLOPS; // the flops the kernels run
+        if (b.transB()) {
+            byStagedPanels(m, n, k, kc, kBlocks, packedA, aBlock, b, c, cOff, ldc, accumulate, par);
+            return;
+        }
+        if (m <= SkinnyKernels.ROWS) {
+            byRows(m, n, k, kc, kBlocks, packedA, aBlock, b, c, cOff, ldc, accumulate, par, ws);
+            return;
+        }
+        int nPanels = Math.ceilDiv(n, NR);
+        int run = Math.max(1, Math.min(RUN, Math.ceilDiv(nPanels, 2 * Parallel.threads()))); // two tasks per thread at least
+        int runs = Math.ceilDiv(nPanels, run);
+        Parallel.Range body = (s, e) -> {
+            Workspace w = WORKSPACE.get();
+            float[] packedB = w.b(run * NR * kc);
+            for (int r = s; r < e; r++) {
+                int j0 = r * run * NR, panels = Math.min(run, nPanels - r * run);
+                for (int blk = 0; blk < kBlocks; blk++) {
+                    int p0 = blk * kc, kb = Math.min(kc, k - p0);
+                    boolean add = accumulate || blk > 0;
+                    b.pack(j0, panels, p0, kb, packedB);
+                    for (int q = 0; q < panels; q++) {
+                        int j = j0 + q * NR, cols = Math.min(NR, n - j);
+                        for (int i = 0; i < m; i += MR) {
+                            GemmMicroKernel.tile(kb, packedA, blk * aBlock + i * kb, packedB, q * NR * kb,
+                                    c, cOff + i * ldc + j, ldc, Math.min(MR, m - i), cols, add, w.edge);
+                        }
+                    }
+                }
+            }
+        };
+        if (par) Parallel.forRange(runs, 1, body);
+        else body.run(0, runs);
+    }
+
+    /**
+     * The staged path, for B stored (n, k): tasks over runs of column panels; a panel's {@code NR}
+     * rows of B (BF16: copied in one sequential pass, so the prefetchers stream them) are packed
+     * block by block — transposed in registers — and multiplied at once, with the few-rows tile or
+     * the 12-row one.
+     */
+    private static void byStagedPanels(int m, int n, int k, int kc, int kBlocks, float[] packedA, int aBlock, Panels b,
+                                       float[] c, int cOff, int ldc, boolean accumulate, boolean par) {
+        int nPanels = Math.ceilDiv(n, NR), runs = Math.ceilDiv(nPanels, STAGED_RUN);
+        Parallel.Range body = (s, e) -> {
+            Workspace w = WORKSPACE.get();
+            float[] packedB = w.b(NR * kc);
+            for (int q = s * STAGED_RUN; q < Math.min(nPanels, e * STAGED_RUN); q++) {
+                int j = q * NR, cols = Math.min(NR, n - j);
+                Panels rows = b.staged(j, cols, k);
+                for (int blk = 0; blk < kBlocks; blk++) {
+                    int p0 = blk * kc, kb = Math.min(kc, k - p0);
+                    rows.pack(0, 1, p0, kb, packedB);
+                    boolean add = accumulate || blk > 0;
+                    if (m <= SkinnyKernels.ROWS) {
+                        SkinnyKernels.tile(kb, packedA, blk * aBlock, packedB, 0, c, cOff + j, ldc, m, cols, add, w.edge);
+                        continue;
+                    }
+                    for (int i = 0; i < m; i += MR) {
+                        GemmMicroKernel.tile(kb, packedA, blk * aBlock + i * kb, packedB, 0, c, cOff + i * ldc + j, ldc,
+                                Math.min(MR, m - i), cols, add, w.edge);
+                    }
+                }
+            }
+        };
+        if (par) Parallel.forRange(runs, 1, body);
+        else body.run(0, runs);
+    }
+
+    /**
+     * The row path, for {@code m ≤ SkinnyKernels.ROWS} and B stored (k, n): tasks over (block of k,
+     * chunk of columns), each streaming its rows of B into its block's sums (m, n); then C is
+     * updated with the sums of the blocks in order.
+     */
+    private static void byRows(int m, int n, int k, int kc, int kBlocks, float[] packedA, int aBlock, Panels b,
+                               float[] c, int cOff, int ldc, boolean accumulate, boolean par, Workspace ws) {
+        int chunks = Math.max(Math.ceilDiv(n, CHUNK), Math.ceilDiv(2 * Parallel.threads(), kBlocks)); // two tasks per thread at least
+        int w = Math.min(n, Math.ceilDiv(Math.ceilDiv(n, chunks), GemmMicroKernel.V) * GemmMicroKernel.V);
+        int cols = Math.ceilDiv(n, w), plane = m * n;
+        float[] sums = ws.sums(Math.toIntExact((long) kBlocks * plane)); // (kBlocks, m, n)
+        Parallel.Range body = (s, e) -> {
+            for (int t = s; t < e; t++) {
+                int blk = t / cols, j0 = (t % cols) * w, p0 = blk * kc;
+                b.rows(sums, blk * plane + j0, n, m, Math.min(w, n - j0), packedA, blk * aBlock, p0, j0, Math.min(kc, k - p0));
+            }
+        };
+        if (par) Parallel.forRange(kBlocks * cols, 1, body);
+        else body.run(0, kBlocks * cols);
+        for (int i = 0; i < m; i++) SkinnyKernels.addBlocks(c, cOff + i * ldc, sums, i * n, plane, kBlocks, n, accumulate);
+    }
+}

@@ -2,6 +2,7 @@ package dev.align4j.tensor;
 
 import dev.align4j.tensor.kernels.Bf16Gemm;
 import dev.align4j.tensor.kernels.Gemm;
+import dev.align4j.tensor.kernels.Quant4Gemm;
 
 /**
  * Matrix products with either operand transposed, plain or batched, and their backward.
@@ -18,7 +19,11 @@ import dev.align4j.tensor.kernels.Gemm;
  * <p>A frozen BF16 weight ({@link Tensor#frozenBf16}) may be the B operand of a plain product, so
  * the weight of {@link #linear} and {@link #conv1d}: {@link Bf16Gemm} widens it block by block
  * inside the product, and the result is bit-identical to the product with the widened float32
- * weight. It gets no gradient (it cannot require one); the gradient of A flows through it.
+ * weight. It gets no gradient (it cannot require one); the gradient of A flows through it. A frozen
+ * 4-bit weight ({@link Tensor#quantize4Bit}) takes the same place through {@link Quant4Gemm}, which
+ * dequantises it block by block: the result is bit-identical to the product with the dequantised
+ * float32 weight, and no float32 copy of the whole weight is made, forward or backward (bitsandbytes'
+ * {@code MatMul4Bit}: {@code dA = dC·op(B)ᵀ} with B dequantised again).
  */
 public final class Linalg {
     private Linalg() {}
@@ -31,13 +36,14 @@ public final class Linalg {
     /**
      * {@code op(a)·op(b)} where {@code op} transposes the last two axes when its flag is set.
      * Both operands are rank 2, or both rank 3 with the same batch size; {@code b} may be a frozen
-     * BF16 matrix (rank 2).
+     * BF16 or 4-bit matrix (rank 2).
      */
     public static Tensor matmul(Tensor a, Tensor b, boolean transA, boolean transB) {
         String op = "matmul" + (transA ? "(Aᵀ" : "(A") + (transB ? "·Bᵀ)" : "·B)");
         Tensor.requireFloat32(op, a);
-        if (b.isBf16() && b.rank() != 2) {
-            throw new IllegalArgumentException(op + ": a frozen BF16 B operand must be a matrix (rank 2), got " + b.describe());
+        if ((b.isBf16() || b.is4Bit()) && b.rank() != 2) {
+            throw new IllegalArgumentException(op + ": a frozen " + b.dtype() + " B operand must be a matrix (rank 2), got "
+                    + b.describe());
         }
         if (a.rank() != b.rank() || a.rank() < 2 || a.rank() > 3) {
             throw new IllegalArgumentException(op + ": operands must both be rank 2 or both rank 3, got "
@@ -64,6 +70,17 @@ public final class Linalg {
                 float[] dc = out.gradOrNull(), da = a.gradBuffer();
                 if (!transA) Bf16Gemm.sgemmB(false, !transB, m, k, n, dc, 0, n, b.bf16Storage(), 0, bc, da, 0, ac, true);
                 else Bf16Gemm.sgemmA(transB, true, k, m, n, b.bf16Storage(), 0, bc, dc, 0, n, da, 0, ac, true);
+            }, a, b);
+            return out;
+        }
+        if (b.is4Bit()) {
+            Quant4Weight q = b.quant4Storage();
+            Quant4Gemm.sgemmB(transA, transB, m, n, k, a.data, a.offset, ac, q, 0, bc, out.data, 0, n, false);
+            Autograd.record(out, op, () -> { // dop(A) only: a 4-bit operand never requires grad
+                if (!a.requiresGrad()) return;
+                float[] dc = out.gradOrNull(), da = a.gradBuffer();
+                if (!transA) Quant4Gemm.sgemmB(false, !transB, m, k, n, dc, 0, n, q, 0, bc, da, 0, ac, true);
+                else Quant4Gemm.sgemmA(transB, true, k, m, n, q, 0, bc, dc, 0, n, da, 0, ac, true);
             }, a, b);
             return out;
         }
@@ -101,7 +118,7 @@ public final class Linalg {
 
     /**
      * A linear layer as PyTorch's {@code F.linear}: {@code x·Wᵀ + b} with {@code x} (N, in), the
-     * weight in Hugging Face's {@code [out, in]} layout (float32 or frozen BF16) and an optional bias (out).
+     * weight in Hugging Face's {@code [out, in]} layout (float32, frozen BF16 or frozen 4-bit) and an optional bias (out).
      */
     public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
         Tensor.requireFloat32("linear", x, bias);
@@ -116,7 +133,7 @@ public final class Linalg {
 
     /**
      * GPT-2's {@code Conv1D}: {@code x·W + b} with the weight stored {@code [in, out]}, as the Hub
-     * keeps it (float32 or frozen BF16), so no transpose is needed anywhere.
+     * keeps it (float32, frozen BF16 or frozen 4-bit), so no transpose is needed anywhere.
      */
     public static Tensor conv1d(Tensor x, Tensor weight, Tensor bias) {
         Tensor.requireFloat32("conv1d", x, bias);

@@ -14,7 +14,9 @@ import dev.align4j.tensor.Norms;
 import dev.align4j.tensor.ShapeOps;
 import dev.align4j.tensor.Tensor;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -87,6 +89,19 @@ public final class Gpt2Model implements CausalLM {
         s.put("transformer.ln_f.weight", new int[] {C});
         s.put("transformer.ln_f.bias", new int[] {C});
         return s;
+    }
+
+    /** The Conv1D layers of a block, in the order {@link #linearLayers} lists them. */
+    private static final List<String> LINEAR_MODULES = List.of("attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj");
+
+    /**
+     * The module paths of {@link #linearLayers} for {@code config}, known before any weight is: what a
+     * loader quantising the linear layers ({@code load_in_4bit}) needs while it reads the checkpoint.
+     */
+    public static List<String> linearLayerPaths(Gpt2Config config) {
+        List<String> paths = new ArrayList<>();
+        for (int l = 0; l < config.nLayer(); l++) for (String m : LINEAR_MODULES) paths.add("transformer.h." + l + "." + m);
+        return paths;
     }
 
     public Gpt2Config config() {

@@ -14,7 +14,9 @@ import dev.align4j.tensor.Norms;
 import dev.align4j.tensor.Rope;
 import dev.align4j.tensor.Tensor;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -94,6 +96,20 @@ public final class LlamaModel implements CausalLM {
         s.put("model.norm.weight", new int[] {C});
         if (!c.tieWordEmbeddings()) s.put("lm_head.weight", new int[] {c.vocabSize(), C});
         return s;
+    }
+
+    /** The projections of a layer, in the order {@link #linearLayers} lists them. */
+    private static final List<String> LINEAR_MODULES = List.of("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
+            "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj");
+
+    /**
+     * The module paths of {@link #linearLayers} for {@code config}, known before any weight is: what a
+     * loader quantising the linear layers ({@code load_in_4bit}) needs while it reads the checkpoint.
+     */
+    public static List<String> linearLayerPaths(LlamaConfig config) {
+        List<String> paths = new ArrayList<>();
+        for (int l = 0; l < config.numHiddenLayers(); l++) for (String m : LINEAR_MODULES) paths.add("model.layers." + l + "." + m);
+        return paths;
     }
 
     private static void linear(Map<String, int[]> s, String name, int out, int in, boolean bias) {

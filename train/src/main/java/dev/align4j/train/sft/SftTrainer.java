@@ -9,6 +9,7 @@ import dev.align4j.data.SftExample;
 import dev.align4j.data.SftProcessor;
 import dev.align4j.io.chat.ChatTemplate;
 import dev.align4j.io.hf.HfModels;
+import dev.align4j.io.hf.LoadOptions;
 import dev.align4j.io.hf.LoadedModel;
 import dev.align4j.io.tokenizer.Tokenizer;
 import dev.align4j.models.CausalLM;
@@ -48,7 +49,8 @@ import java.util.Random;
  * side by side (no padding); with packing, the examples are first packed best-fit decreasing into
  * rows of {@code max_length} tokens (TRL's "bfd") and a batch is that many rows. Each epoch shuffles
  * the examples (or rows) with {@code seed + epoch}. With {@code use_peft}, LoRA adapters are trained
- * on the frozen base and the output folder is a PEFT adapter.
+ * on the frozen base and the output folder is a PEFT adapter; with {@code load_in_4bit} as well
+ * (QLoRA), the base's linear layers are quantised to 4 bits as they load, the rest stays float32.
  */
 public final class SftTrainer {
     private SftTrainer() {}
@@ -57,7 +59,8 @@ public final class SftTrainer {
     public static TrainerLoop<Batch> create(SFTConfig c, Progress progress) throws IOException {
         c.validate();
         Path modelDir = Path.of(c.modelNameOrPath);
-        return create(c, HfModels.load(modelDir), modelDir, progress);
+        return create(c, HfModels.load(modelDir, LoadOptions.defaults().withLoadIn4Bit(PeftArguments.quantization(c))), modelDir,
+                progress);
     }
 
     /** A ready loop training {@code loaded} with the tokenizer of {@code tokenizerDir} (pretraining passes a new model). */

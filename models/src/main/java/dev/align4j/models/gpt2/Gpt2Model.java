@@ -41,7 +41,11 @@ public final class Gpt2Model implements CausalLM {
 
     private final Map<String, Linear> linears = new LinkedHashMap<>();
 
-    private record Block(Tensor ln1W, Tensor ln1B, Linear attn, Linear proj, Tensor ln2W, Tensor ln2B, Linear fc, Linear mlpProj) {}
+    private record Block(Tensor ln1W, Tensor ln1B, Linear attn, Linear proj, Tensor ln2W, Tensor ln2B, Linear fc, Linear mlpProj) {
+        List<Linear> linears() {
+            return List.of(attn, proj, fc, mlpProj);
+        }
+    }
 
     /** Builds the model on {@code weights}, named as {@link #parameterShapes} lists them (checked). */
     public Gpt2Model(Gpt2Config config, Map<String, Tensor> weights) {
@@ -155,7 +159,8 @@ public final class Gpt2Model implements CausalLM {
         Tensor x = Elementwise.add(Embedding.lookup(wte, batch.tokens()), Embedding.lookup(wpe, batch.positions())); // (T, C)
         for (int l = 0; l < blocks.length; l++) {
             int layer = l;
-            x = gradientCheckpointing ? Autograd.checkpoint(x, h -> block(layer, h, attention), blockParams[l]) : block(l, x, attention);
+            x = gradientCheckpointing ? Autograd.checkpoint(x, h -> block(layer, h, attention),
+                    Linear.withAdapters(blockParams[l], blocks[l].linears())) : block(l, x, attention);
         }
         return Norms.layerNorm(x, lnFW, lnFB, (float) config.layerNormEpsilon());
     }

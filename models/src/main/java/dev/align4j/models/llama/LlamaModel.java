@@ -44,7 +44,11 @@ public final class LlamaModel implements CausalLM {
     private final Map<String, Linear> linears = new LinkedHashMap<>();
 
     private record Layer(Tensor inputNorm, Linear q, Linear k, Linear v, Linear o, Tensor qNorm, Tensor kNorm, Tensor postNorm,
-                         Linear gate, Linear up, Linear down) {}
+                         Linear gate, Linear up, Linear down) {
+        List<Linear> linears() {
+            return List.of(q, k, v, o, gate, up, down);
+        }
+    }
 
     /** Builds the model on {@code weights}, named as {@link #parameterShapes} lists them (checked). */
     public LlamaModel(LlamaConfig config, Map<String, Tensor> weights) {
@@ -169,7 +173,8 @@ public final class LlamaModel implements CausalLM {
         Tensor x = Embedding.lookup(embedTokens, batch.tokens()); // (T, C)
         for (int i = 0; i < layers.length; i++) {
             int layer = i;
-            x = gradientCheckpointing ? Autograd.checkpoint(x, h -> layer(layer, h, attention, rope), layerParams[i])
+            x = gradientCheckpointing ? Autograd.checkpoint(x, h -> layer(layer, h, attention, rope),
+                    Linear.withAdapters(layerParams[i], layers[i].linears()))
                     : layer(i, x, attention, rope);
         }
         return Norms.rmsNorm(x, norm, (float) config.rmsNormEps());

@@ -85,7 +85,7 @@ public final class Linalg {
             return out;
         }
         for (int z = 0; z < batch; z++) {
-            Gemm.sgemm(transA, transB, m, n, k, a.data, a.offset + z * aStride, ac, b.data, b.offset + z * bStride, bc,
+            tiled(transA, transB, m, n, k, a.data, a.offset + z * aStride, ac, b.data, b.offset + z * bStride, bc,
                     out.data, z * cStride, n, false);
         }
         Autograd.record(out, op, () -> {
@@ -96,18 +96,18 @@ public final class Linalg {
                     float[] da = a.gradBuffer();
                     int ao = z * aStride;
                     if (!transA) { // dA (M,K) = dC·op(B)ᵀ
-                        Gemm.sgemm(false, !transB, m, k, n, dc, co, n, b.data, b.offset + z * bStride, bc, da, ao, ac, true);
+                        tiled(false, !transB, m, k, n, dc, co, n, b.data, b.offset + z * bStride, bc, da, ao, ac, true);
                     } else {       // dA (K,M) = op(B)·dCᵀ
-                        Gemm.sgemm(transB, true, k, m, n, b.data, b.offset + z * bStride, bc, dc, co, n, da, ao, ac, true);
+                        tiled(transB, true, k, m, n, b.data, b.offset + z * bStride, bc, dc, co, n, da, ao, ac, true);
                     }
                 }
                 if (b.requiresGrad()) {
                     float[] db = b.gradBuffer();
                     int bo = z * bStride;
                     if (!transB) { // dB (K,N) = op(A)ᵀ·dC
-                        Gemm.sgemm(!transA, false, k, n, m, a.data, a.offset + z * aStride, ac, dc, co, n, db, bo, bc, true);
+                        tiled(!transA, false, k, n, m, a.data, a.offset + z * aStride, ac, dc, co, n, db, bo, bc, true);
                     } else {       // dB (N,K) = dCᵀ·op(A)
-                        Gemm.sgemm(true, transA, n, k, m, dc, co, n, a.data, a.offset + z * aStride, ac, db, bo, bc, true);
+                        tiled(true, transA, n, k, m, dc, co, n, a.data, a.offset + z * aStride, ac, db, bo, bc, true);
                     }
                 }
             }
@@ -115,6 +115,31 @@ public final class Linalg {
         return out;
     }
 
+
+    /** Rows or columns of C beyond which a float32 product is cut into tiles ({@link #tiled}). */
+    static final int TILE = 16_384;
+
+    /**
+     * {@link Gemm#sgemm} in tiles of at most about {@link #TILE} rows and columns of C. Gemm packs all
+     * of op(A) and op(B) for each depth block and keeps that buffer on the thread, {@code 2·(m + n)·256}
+     * floats: 311 MB for an output head over Qwen2.5's 151936-token vocabulary, against 32 MB per tile.
+     * Tiles never cut the reduction, and Gemm sums an element the same way whatever part of C a call
+     * computes, so the result is bit-identical to one call; products within a tile each way are one call.
+     */
+    static void tiled(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda,
+                      float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate) {
+        int mb = Math.ceilDiv(m, Math.max(1, Math.ceilDiv(m, TILE))), nb = Math.ceilDiv(n, Math.max(1, Math.ceilDiv(n, TILE)));
+        if (mb >= m && nb >= n) {
+            Gemm.sgemm(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
+            return;
+        }
+        for (int i0 = 0; i0 < m; i0 += mb) {
+            for (int j0 = 0; j0 < n; j0 += nb) {
+                Gemm.sgemm(transA, transB, Math.min(mb, m - i0), Math.min(nb, n - j0), k, a, aOff + (transA ? i0 : i0 * lda), lda,
+                        b, bOff + (transB ? j0 * ldb : j0), ldb, c, cOff + i0 * ldc + j0, ldc, accumulate);
+            }
+        }
+    }
 
     /**
      * A linear layer as PyTorch's {@code F.linear}: {@code x·Wᵀ + b} with {@code x} (N, in), the

@@ -13,6 +13,7 @@ import dev.align4j.io.hf.LoadOptions;
 import dev.align4j.io.hf.LoadedModel;
 import dev.align4j.io.tokenizer.Tokenizer;
 import dev.align4j.models.CausalLM;
+import dev.align4j.models.ChunkedLogProbs;
 import dev.align4j.models.PackedBatch;
 import dev.align4j.models.lora.LoraModel;
 import dev.align4j.tensor.Elementwise;
@@ -51,6 +52,8 @@ import java.util.Random;
  * the examples (or rows) with {@code seed + epoch}. With {@code use_peft}, LoRA adapters are trained
  * on the frozen base and the output folder is a PEFT adapter; with {@code load_in_4bit} as well
  * (QLoRA), the base's linear layers are quantised to 4 bits as they load, the rest stays float32.
+ * Under LoRA the log-probs go through the output head a chunk of tokens at a time
+ * ({@link ChunkedLogProbs}: the same values and gradients, never the whole (T, V) logits).
  */
 public final class SftTrainer {
     private SftTrainer() {}
@@ -146,11 +149,19 @@ public final class SftTrainer {
 
         @Override
         public Objective.Loss loss(Batch b) {
-            if (lora != null) lora.setDropoutSeed(seed * 31 + Arrays.hashCode(b.packed().tokens())); // the same batch, the same masks
-            Tensor logits = model.logits(b.packed()); // (T, V)
-            int[] labels = b.labels();
-            Tensor sum = Elementwise.neg(Reductions.sum(LogProbs.tokenLogProbs(logits, labels, PackedBatch.IGNORE)));
-            int[] argmax = Reductions.argmax(logits.detach(), 1);
+            int[] labels = b.labels(), argmax;
+            Tensor logProbs; // (T)
+            if (lora != null) { // a frozen head: its (T, V) logits a chunk at a time, the same values and gradients
+                lora.setDropoutSeed(seed * 31 + Arrays.hashCode(b.packed().tokens())); // the same batch, the same masks
+                ChunkedLogProbs.Result r = ChunkedLogProbs.tokenLogProbs(model, model.hiddenStates(b.packed()), labels);
+                logProbs = r.logProbs();
+                argmax = r.argmax();
+            } else {
+                Tensor logits = model.logits(b.packed()); // (T, V)
+                logProbs = LogProbs.tokenLogProbs(logits, labels, PackedBatch.IGNORE);
+                argmax = Reductions.argmax(logits.detach(), 1);
+            }
+            Tensor sum = Elementwise.neg(Reductions.sum(logProbs));
             long correct = 0;
             for (int t = 0; t < labels.length; t++) if (labels[t] != PackedBatch.IGNORE && argmax[t] == labels[t]) correct++;
             return new Objective.Loss(sum, Map.of("mean_token_accuracy", (double) correct));

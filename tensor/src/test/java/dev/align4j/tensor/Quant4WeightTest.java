@@ -137,6 +137,24 @@ class Quant4WeightTest {
     }
 
     @Test
+    void theCodebookSearchIsArgminEverywhereIncludingAtItsThresholds() {
+        for (float[] code : new float[][] {QuantType.NF4.code(), QuantType.FP4.code(), Quant4Weight.DYNAMIC_MAP}) {
+            var book = new dev.align4j.tensor.kernels.Quant4Kernels.Codebook(code);
+            float[] sorted = code.clone();
+            Arrays.sort(sorted);
+            java.util.List<Float> xs = new java.util.ArrayList<>();
+            for (int i = -20_000; i <= 20_000; i++) xs.add(i / 20_000f);
+            for (int j = 0; j + 1 < sorted.length; j++) { // around each midpoint, ulp by ulp
+                float mid = (sorted[j] + sorted[j + 1]) / 2;
+                float x = mid;
+                for (int u = 0; u < 4; u++) x = Math.nextDown(x);
+                for (int u = 0; u < 9; u++, x = Math.nextUp(x)) xs.add(x);
+            }
+            for (float x : xs) assertEquals(argmin(x, 1f, code), book.nearest(x), "nearest code to " + x);
+        }
+    }
+
+    @Test
     void decodingAnyRunEqualsTheWholeDecode() {
         int n = 1000;
         Quant4Weight q = Quant4Weight.quantize(weights(3, n), 0, n, QuantType.NF4, true);

@@ -28,8 +28,11 @@ import picocli.CommandLine.Option;
  * double quantisation, the rest float32 ({@code load_in_4bit} with TRL's defaults). The children build the base tensor by
  * tensor in its final storage, never a whole float32 model. tokens/s is the batch over the median
  * step after one untimed step; peak RSS is the child's VmHWM after its kernel warm-up and peak reset
- * (so it includes the JVM's baseline, the build and the steps). Target: the NF4 run peaks under
- * 1.5 GB. What it is not: a comparison with PyTorch (no reference is run) or a training run (random
+ * (so it includes the JVM's baseline, the build and the steps). A JVM's resident heap is whatever
+ * its collector lets the heap grow to, not what the run needs; so each child runs under a heap cap
+ * with a compacting collector and a small young generation, starting at the base's stored size plus
+ * {@code --headroom-mb} and growing by a quarter after each run that runs out of heap: the row
+ * reports the cap that sufficed and the peak RSS under it. Target: the NF4 run peaks under 1.5 GB. What it is not: a comparison with PyTorch (no reference is run) or a training run (random
  * data, no schedule). The machine is shared: times are noisy; memory is not.
  */
 @Command(name = "peft",
@@ -73,22 +76,27 @@ public final class PeftBench implements Runnable {
             description = "The bases to run, each in its own JVM (default: ${DEFAULT-VALUE}).")
     List<String> bases;
 
-    @Option(names = "--heap-mb", defaultValue = "4096", description = "Each child's maximum Java heap in MB, the same for every "
-            + "base (default: ${DEFAULT-VALUE}).")
-    int heapMb;
+    @Option(names = "--headroom-mb", defaultValue = "512", description = "The first heap cap tried: the base's stored size plus this "
+            + "many MB (default: ${DEFAULT-VALUE}).")
+    int headroomMb;
+
+    @Option(names = "--max-heap-mb", defaultValue = "8192", description = "The largest heap cap tried (default: ${DEFAULT-VALUE}).")
+    int maxHeapMb;
 
     @Option(names = "--warmup-seconds", defaultValue = "3",
             description = "Seconds each child warms the kernels up on a tiny model before its peak reset (default: ${DEFAULT-VALUE}).")
     double warmupSeconds;
 
-    private static final Pattern LINE = Pattern.compile("base=(\\S+) build_s=(\\S+) base_mb=(\\S+) step_ms=(\\S+) tokens_per_s=(\\S+) "
-            + "loss_first=(\\S+) loss_last=(\\S+) peak_kb=(\\d+) peak_reset=(true|false)");
+    private static final Pattern LINE = Pattern.compile("base=(\\S+) build_s=(\\S+) base_mb=(\\S+) step_ms=(\\S+) gc_ms_per_step=(\\d+) "
+            + "tokens_per_s=(\\S+) loss_first=(\\S+) loss_last=(\\S+) peak_kb=(\\d+) peak_reset=(true|false)");
 
     @Override
     public void run() {
-        if (steps < 1 || sequences < 1 || length < 1 || rank < 1 || heapMb < 64 || warmupSeconds < 0 || hidden % heads != 0) {
+        if (steps < 1 || sequences < 1 || length < 1 || rank < 1 || headroomMb < 64 || maxHeapMb < 128 || warmupSeconds < 0
+                || hidden % heads != 0) {
             throw new IllegalArgumentException("bench peft: --steps, --sequences, --length and --lora-r must be at least 1, "
-                    + "--heap-mb at least 64, --warmup-seconds at least 0, and --hidden a multiple of --heads");
+                    + "--headroom-mb at least 64, --max-heap-mb at least 128, --warmup-seconds at least 0, and --hidden a multiple "
+                    + "of --heads");
         }
         for (String b : bases) {
             if (!List.of("f32", "bf16", "nf4").contains(b)) {
@@ -98,42 +106,75 @@ public final class PeftBench implements Runnable {
         if (!Files.isReadable(Path.of("/proc/self/status"))) {
             throw new IllegalStateException("bench peft: peak RSS needs Linux's /proc/self/status");
         }
-        long params = parameters();
+        long params = matrices(false) + matrices(true) + vectors();
         System.out.printf("align4j bench peft: Qwen2-layout model, hidden %d, intermediate %d, %d layers, %d heads (%d kv), vocab %d, "
                         + "tied embeddings: %.1fM parameters, random N(0, 0.02); LoRA r=%d alpha=%d dropout 0.05 on all %d linear "
                         + "layers, gradient checkpointing; one packed batch of %d × %d = %d tokens: forward + backward + AdamW on "
                         + "the adapters; %d threads (load average %.1f: the machine is shared, times are noisy)%n",
                 hidden, intermediate, layers, heads, kvHeads, vocab, params / 1e6, rank, 2 * rank, 7 * layers, sequences, length,
                 sequences * length, Parallel.threads(), ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
-        System.out.printf("  each base in a fresh JVM (-Xmx%dm, default GC): built tensor by tensor in its final storage, kernels warmed "
-                + "up %.0f s on a tiny model, peak RSS reset, then the build and 1 + %d steps; peak RSS = VmHWM since the reset "
-                + "(JVM baseline included); tokens/s = tokens / median timed step%n", heapMb, warmupSeconds, steps);
+        System.out.printf("  each base in a fresh JVM (%s, heap cap -Xmx: the base's stored size + %d MB, then × %.2f until the run "
+                + "completes without running out of heap): built tensor by tensor in its final storage, kernels warmed up %.0f s "
+                + "on a tiny model, peak RSS reset, then the build and 1 + %d steps; peak RSS = VmHWM since the reset (JVM "
+                + "baseline included); tokens/s = tokens / median timed step, GC time included (shown apart)%n", String.join(" ", GC),
+                headroomMb, GROWTH,
+                warmupSeconds, steps);
         System.out.println("  f32: every tensor float32; bf16: every matrix frozen BF16 (embedding/tied head included); nf4: linear "
                 + "layers NF4 + double quantisation (blocks of 64, absmax in 8 bits), the rest float32; log-probs through the "
                 + "tied head a chunk of tokens at a time, as SftTrainer under LoRA\n");
-        System.out.printf("%-6s %9s %8s %16s %10s %13s %18s%n", "base", "base MB", "build s", "step ms", "tokens/s", "peak RSS MB",
-                "loss first → last");
+        System.out.printf("%-6s %9s %12s %8s %16s %12s %10s %13s %18s%n", "base", "base MB", "heap cap MB", "build s", "step ms",
+                "GC ms/step", "tokens/s", "peak RSS MB", "loss first → last");
         double nf4PeakMb = -1;
         for (String base : bases) {
-            String out = runChild(base);
+            int cap = (int) (storedBytes(base) / (1 << 20)) + headroomMb;
+            String out;
+            while ((out = runChild(base, cap)) == null) {
+                if (cap >= maxHeapMb) {
+                    throw new IllegalStateException("bench peft: the " + base + " run ran out of heap at the largest cap, "
+                            + maxHeapMb + " MB; raise --max-heap-mb");
+                }
+                cap = Math.min(maxHeapMb, (int) Math.ceil(cap * GROWTH));
+            }
             Matcher m = LINE.matcher(out);
             if (!m.find()) throw new IllegalStateException("bench peft: the " + base + " run printed no result:\n" + out);
-            double peakMb = Long.parseLong(m.group(8)) * 1024 / 1e6;
-            System.out.printf("%-6s %9s %8s %16s %10s %13.0f %18s%s%n", base, m.group(3), m.group(2), m.group(4), m.group(5), peakMb,
-                    m.group(6) + " → " + m.group(7), m.group(9).equals("true") ? "" : "  (peak not reset: may be the JVM start-up's)");
+            double peakMb = Long.parseLong(m.group(9)) * 1024 / 1e6;
+            System.out.printf("%-6s %9s %12d %8s %16s %12s %10s %13.0f %18s%s%n", base, m.group(3), cap, m.group(2), m.group(4),
+                    m.group(5), m.group(6), peakMb, m.group(7) + " → " + m.group(8),
+                    m.group(10).equals("true") ? "" : "  (peak not reset: may be the JVM start-up's)");
             if (base.equals("nf4")) nf4PeakMb = peakMb;
         }
         if (nf4PeakMb >= 0) System.out.printf("%npeft_nf4_peak_rss_mb %.0f (target < 1500)%n", nf4PeakMb);
     }
 
-    /** Parameters of the model (tied embeddings counted once). */
-    private long parameters() {
-        long d = hidden / heads, q = (long) heads * d, kv = (long) kvHeads * d;
-        long layer = hidden * q + q + 2 * (hidden * kv + kv) + q * hidden + 3L * hidden * intermediate + 2L * hidden;
-        return (long) vocab * hidden + layers * layer + hidden;
+    /** The children's collector: one that compacts, with a small young generation, so the heap cap bounds what is resident. */
+    private static final List<String> GC = List.of("-XX:+UseSerialGC", "-Xmn64m");
+    /** Growth of the heap cap after a run that ran out of heap. */
+    private static final double GROWTH = 1.25;
+
+    /** Weights of the linear layers ({@code linear}), or of the embedding (tied to the head). */
+    private long matrices(boolean linear) {
+        long q = (long) heads * (hidden / heads), kv = (long) kvHeads * (hidden / heads);
+        return linear ? layers * (2 * hidden * q + 2 * hidden * kv + 3L * hidden * intermediate) : (long) vocab * hidden;
     }
 
-    private String runChild(String base) {
+    /** Norm weights and q/k/v biases. */
+    private long vectors() {
+        long q = (long) heads * (hidden / heads), kv = (long) kvHeads * (hidden / heads);
+        return layers * (2L * hidden + q + 2 * kv) + hidden;
+    }
+
+    /** Bytes the base holds in {@code base} storage (4-bit: codes, one 8-bit scale a block of 64, a float per 256 blocks). */
+    private long storedBytes(String base) {
+        long linear = matrices(true), embedding = matrices(false), vectors = vectors();
+        return switch (base) {
+            case "f32" -> 4 * (linear + embedding + vectors);
+            case "bf16" -> 2 * (linear + embedding) + 4 * vectors;
+            default -> linear / 2 + linear / 64 + linear / 16384 * 4 + 4 * (embedding + vectors);
+        };
+    }
+
+    /** The child's output, or null when it ran out of heap under {@code capMb}. */
+    private String runChild(String base, int capMb) {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         cmd.add("--add-modules=jdk.incubator.vector");
@@ -141,7 +182,8 @@ public final class PeftBench implements Runnable {
         for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
             if (arg.startsWith("-Dalign4j.")) cmd.add(arg);
         }
-        cmd.add("-Xmx" + heapMb + "m");
+        cmd.addAll(GC);
+        cmd.add("-Xmx" + capMb + "m");
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), PeftStepProbe.class.getName(), base,
                 String.valueOf(hidden), String.valueOf(intermediate), String.valueOf(layers), String.valueOf(heads),
                 String.valueOf(kvHeads), String.valueOf(vocab), String.valueOf(sequences), String.valueOf(length),
@@ -149,8 +191,9 @@ public final class PeftBench implements Runnable {
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (p.waitFor() != 0) throw new IllegalStateException("bench peft: the " + base + " run exited with " + p.exitValue() + ":\n" + out);
-            return out;
+            if (p.waitFor() == 0) return out;
+            if (out.contains("java.lang.OutOfMemoryError")) return null;
+            throw new IllegalStateException("bench peft: the " + base + " run exited with " + p.exitValue() + ":\n" + out);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {

@@ -52,8 +52,8 @@ import java.util.SplittableRandom;
  * is the build and the steps on top of the JVM's resident baseline. What it is not: a trainer (no data,
  * schedule or checkpoints) nor a loader (no files).
  *
- * <p>Output, one line: {@code base=… build_s=… base_mb=… step_ms=…,… tokens_per_s=… loss_first=…
- * loss_last=… peak_kb=… peak_reset=true|false}.
+ * <p>Output, one line: {@code base=… build_s=… base_mb=… step_ms=…,… gc_ms_per_step=… tokens_per_s=…
+ * loss_first=… loss_last=… peak_kb=… peak_reset=true|false}.
  */
 public final class PeftStepProbe {
     private PeftStepProbe() {}
@@ -84,10 +84,12 @@ public final class PeftStepProbe {
         PackedBatch batch = batch(sequences, length, vocab, 7);
         double[] ms = new double[steps + 1];
         double first = 0, last = 0;
+        long gcMs = 0;
         for (int s = 0; s <= steps; s++) { // step 0 compiles the big shapes' paths: untimed
-            long t0 = System.nanoTime();
+            long t0 = System.nanoTime(), gc0 = gcMillis();
             double loss = run.step(batch);
             ms[s] = (System.nanoTime() - t0) / 1e6;
+            if (s > 0) gcMs += gcMillis() - gc0;
             if (s == 0) first = loss;
             last = loss;
         }
@@ -96,9 +98,9 @@ public final class PeftStepProbe {
         double median = timed.length % 2 == 1 ? timed[timed.length / 2] : (timed[timed.length / 2 - 1] + timed[timed.length / 2]) / 2;
         StringBuilder times = new StringBuilder();
         for (int s = 1; s < ms.length; s++) times.append(s > 1 ? "," : "").append(String.format(Locale.ROOT, "%.0f", ms[s]));
-        System.out.printf(Locale.ROOT, "base=%s build_s=%.1f base_mb=%.1f step_ms=%s tokens_per_s=%.1f loss_first=%.4f loss_last=%.4f "
-                        + "peak_kb=%d peak_reset=%s%n", base, buildSeconds, baseBytes / 1e6, times, sequences * length / (median / 1e3),
-                first, last, statusKb("VmHWM"), reset);
+        System.out.printf(Locale.ROOT, "base=%s build_s=%.1f base_mb=%.1f step_ms=%s gc_ms_per_step=%d tokens_per_s=%.1f "
+                        + "loss_first=%.4f loss_last=%.4f peak_kb=%d peak_reset=%s%n", base, buildSeconds, baseBytes / 1e6, times,
+                gcMs / steps, sequences * length / (median / 1e3), first, last, statusKb("VmHWM"), reset);
     }
 
     /** Qwen2's layout (q/k/v biases, tied embeddings) at the given sizes. */
@@ -206,6 +208,13 @@ public final class PeftStepProbe {
         List<int[]> seqs = new ArrayList<>();
         for (int s = 0; s < sequences; s++) seqs.add(rng.ints(length, 0, vocab).toArray());
         return PackedBatch.of(seqs);
+    }
+
+    /** Milliseconds the collectors have spent so far. */
+    private static long gcMillis() {
+        long ms = 0;
+        for (var gc : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) ms += Math.max(0, gc.getCollectionTime());
+        return ms;
     }
 
     private static boolean resetPeak() {

@@ -25,14 +25,14 @@ class PeftBenchTest {
             System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
             code = Main.commandLine().execute("bench", "peft", "--hidden", "64", "--intermediate", "96", "--layers", "1",
                     "--heads", "4", "--kv-heads", "2", "--vocab", "300", "--sequences", "2", "--length", "8", "--steps", "1",
-                    "--heap-mb", "256", "--warmup-seconds", "0");
+                    "--headroom-mb", "160", "--warmup-seconds", "0");
         } finally {
             System.setOut(original);
         }
         String out = captured.toString(StandardCharsets.UTF_8);
         assertEquals(0, code, out);
         for (String base : new String[] {"f32", "bf16", "nf4"}) {
-            Matcher row = Pattern.compile("\\n" + base + " +(\\d+\\.\\d) .* (\\d+\\.\\d+) → (\\d+\\.\\d+)").matcher(out);
+            Matcher row = Pattern.compile("\\n" + base + " +(\\d+\\.\\d) +(\\d+) .* (\\d+\\.\\d+) → (\\d+\\.\\d+)").matcher(out);
             assertTrue(row.find(), base + " row in\n" + out);
         }
         assertTrue(out.matches("(?s).*\\npeft_nf4_peak_rss_mb \\d+ \\(target < 1500\\)\\n.*"), out);

@@ -82,6 +82,27 @@ class SftCommandTest {
         assertEquals(3 * 5, lora.adaptedLayers().size(), "q, v and o of 5 layers");
     }
 
+    /** QLoRA: the adapters learn on a base whose linear layers were quantised to NF4 as they loaded. */
+    @Test
+    void qloraTrainsAnAdapterOnA4BitBase(@TempDir Path dir) throws IOException {
+        Object[] r = MainTest.run(args(dir, "qlora", "--max_steps", "20", "--use_peft", "true", "--load_in_4bit", "true",
+                "--bnb_4bit_use_double_quant", "true", "--lora_r", "4", "--lora_target_modules", "all-linear",
+                "--learning_rate", "1e-2").toArray(String[]::new));
+        assertEquals(0, r[0], (String) r[2]);
+        Path out = dir.resolve("qlora");
+        assertTrue(Files.isRegularFile(out.resolve("adapter_model.safetensors")));
+        assertFalse(Files.exists(out.resolve("model.safetensors")), "only the adapter is saved");
+        List<JsonNode> m = metrics(out);
+        double first = m.getFirst().get("loss").asDouble(), last = m.getLast().get("loss").asDouble();
+        assertTrue(last < 0.8 * first, "the completions are being learned: " + first + " → " + last);
+        LoraModel lora = PeftAdapters.load(HfModels.load(Fixtures.path("models/stories260K")).model(), out);
+        assertEquals(7 * 5, lora.adaptedLayers().size(), "all-linear: 7 projections of 5 layers");
+
+        r = MainTest.run(args(dir, "full", "--max_steps", "2", "--load_in_4bit", "true").toArray(String[]::new));
+        assertEquals(1, r[0]);
+        assertTrue(((String) r[2]).contains("load_in_4bit") && ((String) r[2]).contains("use_peft"), (String) r[2]);
+    }
+
     /** A run killed with SIGKILL after a checkpoint and resumed ends with the weights of a run that never stopped. */
     @Test
     void aRunKilledAndResumedEndsBitIdentical(@TempDir Path dir) throws Exception {
@@ -115,7 +136,7 @@ class SftCommandTest {
         Object[] r = MainTest.run("sft", "--help");
         String help = (String) r[1];
         for (String key : new String[] {"learning_rate", "2.0E-5", "max_length", "packing", "assistant_only_loss", "lora_r",
-                "gradient_accumulation_steps", "resume_from_checkpoint"}) {
+                "gradient_accumulation_steps", "resume_from_checkpoint", "load_in_4bit", "bnb_4bit_quant_type", "use_bnb_nested_quant"}) {
             assertTrue(help.contains(key), key + " in\n" + help);
         }
         r = MainTest.run(args(dir, "out", "--learning_rat", "1").toArray(String[]::new));

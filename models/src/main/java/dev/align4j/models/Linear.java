@@ -72,6 +72,21 @@ public final class Linear {
         return adapter;
     }
 
+    /**
+     * {@code params} and the A and B of the adapters attached to {@code layers}: the tensors a
+     * checkpointed block ({@link dev.align4j.tensor.Autograd#checkpoint}) must name, so that a block
+     * whose input and base weights are frozen but whose adapters train is checkpointed too.
+     */
+    public static Tensor[] withAdapters(Tensor[] params, java.util.List<Linear> layers) {
+        java.util.List<Tensor> all = new java.util.ArrayList<>(java.util.Arrays.asList(params));
+        for (Linear l : layers) {
+            if (l.adapter == null) continue;
+            all.add(l.adapter.a());
+            all.add(l.adapter.b());
+        }
+        return all.toArray(Tensor[]::new);
+    }
+
     /** Attaches {@code adapter} (null detaches), checking its sizes against this layer's. */
     public void attach(LoraAdapter adapter) {
         if (adapter != null && (adapter.inFeatures() != inFeatures() || adapter.outFeatures() != outFeatures())) {

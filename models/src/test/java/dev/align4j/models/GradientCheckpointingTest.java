@@ -17,7 +17,11 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
-/** Checkpointed layers give the same loss and the same gradients, bit for bit, as layers that keep their activations. */
+/**
+ * Checkpointed layers give the same loss and the same gradients, bit for bit, as layers that keep their
+ * activations; with LoRA on a frozen base, every layer is checkpointed, the first included (its input
+ * and base weights need no gradient, its adapters do).
+ */
 class GradientCheckpointingTest {
 
     static CausalLM model(String type) {
@@ -47,5 +51,27 @@ class GradientCheckpointingTest {
             assertNotNull(grads[1].get(name));
             assertArrayEquals(grads[0].get(name), grads[1].get(name), type + " " + name);
         }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"gpt2", "qwen2"})
+    void loraAdaptersOnAFrozenBaseAreCheckpointedFromTheFirstLayerWithTheSameGradients(String type) {
+        PackedBatch batch = PackedBatch.of(List.of(new int[] {1, 5, 9, 2, 7, 3}, new int[] {4, 4, 8}));
+        float[][] grads = new float[2][];
+        for (int pass = 0; pass < 2; pass++) {
+            CausalLM m = model(type);
+            dev.align4j.models.lora.LoraModel.attach(m, new dev.align4j.models.lora.LoraConfig(2, 4, 0, List.of("all-linear"),
+                    false, List.of()), 1);
+            Linear first = m.linearLayers().values().iterator().next(); // layer 0's first projection
+            var a = first.adapter();
+            int[] calls = {0};
+            first.attach(new dev.align4j.models.lora.LoraAdapter(a.a(), Tensor.randn(9, a.b().shape()).requiresGrad(true), a.scale(),
+                    0f, 0, () -> true, () -> calls[0]++));
+            m.gradientCheckpointing(pass == 1);
+            Elementwise.neg(Reductions.sum(m.tokenLogProbs(batch, batch.nextTokenLabels()))).backward();
+            assertEquals(pass == 1 ? 2 : 1, calls[0], "layer 0 runs again during backward only when checkpointed");
+            grads[pass] = first.adapter().a().grad().toArray();
+        }
+        assertArrayEquals(grads[0], grads[1], "the first adapter's A gets the same gradient");
     }
 }

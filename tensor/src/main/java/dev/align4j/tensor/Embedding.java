@@ -12,7 +12,7 @@ import dev.align4j.tensor.kernels.EmbeddingKernels;
  * (GPT-2's {@code wpe} is the same lookup with positions as ids). The backward is deterministic:
  * tokens that share an id add into its row in token order ({@link EmbeddingKernels#scatterAdd}).
  * A frozen BF16 table ({@link Tensor#frozenBf16}) is widened row by row as it is gathered; it gets
- * no gradient.
+ * no gradient. A 4-bit table is rejected: bitsandbytes quantises linear layers, not embeddings.
  */
 public final class Embedding {
     private Embedding() {}
@@ -27,6 +27,10 @@ public final class Embedding {
     public static Tensor lookup(Tensor table, int[] ids) {
         if (table.rank() != 2) {
             throw new IllegalArgumentException("Embedding.lookup: table must be (V, C), got " + table.describe());
+        }
+        if (table.is4Bit()) {
+            throw new IllegalArgumentException("Embedding.lookup: table " + table.describe() + " is a frozen 4-bit tensor; "
+                    + "embedding tables stay float32 or BF16 (4-bit quantisation covers the linear layers only)");
         }
         int[] idx = ids.clone(); // the backward must see the ids of this call, whatever the caller does next
         int v = table.dim(0), c = table.dim(1), n = idx.length;

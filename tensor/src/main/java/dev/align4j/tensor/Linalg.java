@@ -2,6 +2,7 @@ package dev.align4j.tensor;
 
 import dev.align4j.tensor.kernels.Bf16Gemm;
 import dev.align4j.tensor.kernels.Gemm;
+import dev.align4j.tensor.kernels.Quant4Gemm;
 
 /**
  * Matrix products with either operand transposed, plain or batched, and their backward.
@@ -18,7 +19,11 @@ import dev.align4j.tensor.kernels.Gemm;
  * <p>A frozen BF16 weight ({@link Tensor#frozenBf16}) may be the B operand of a plain product, so
  * the weight of {@link #linear} and {@link #conv1d}: {@link Bf16Gemm} widens it block by block
  * inside the product, and the result is bit-identical to the product with the widened float32
- * weight. It gets no gradient (it cannot require one); the gradient of A flows through it.
+ * weight. It gets no gradient (it cannot require one); the gradient of A flows through it. A frozen
+ * 4-bit weight ({@link Tensor#quantize4Bit}) takes the same place through {@link Quant4Gemm}, which
+ * dequantises it block by block: the result is bit-identical to the product with the dequantised
+ * float32 weight, and no float32 copy of the whole weight is made, forward or backward (bitsandbytes'
+ * {@code MatMul4Bit}: {@code dA = dC·op(B)ᵀ} with B dequantised again).
  */
 public final class Linalg {
     private Linalg() {}
@@ -31,13 +36,14 @@ public final class Linalg {
     /**
      * {@code op(a)·op(b)} where {@code op} transposes the last two axes when its flag is set.
      * Both operands are rank 2, or both rank 3 with the same batch size; {@code b} may be a frozen
-     * BF16 matrix (rank 2).
+     * BF16 or 4-bit matrix (rank 2).
      */
     public static Tensor matmul(Tensor a, Tensor b, boolean transA, boolean transB) {
         String op = "matmul" + (transA ? "(Aᵀ" : "(A") + (transB ? "·Bᵀ)" : "·B)");
         Tensor.requireFloat32(op, a);
-        if (b.isBf16() && b.rank() != 2) {
-            throw new IllegalArgumentException(op + ": a frozen BF16 B operand must be a matrix (rank 2), got " + b.describe());
+        if ((b.isBf16() || b.is4Bit()) && b.rank() != 2) {
+            throw new IllegalArgumentException(op + ": a frozen " + b.dtype() + " B operand must be a matrix (rank 2), got "
+                    + b.describe());
         }
         if (a.rank() != b.rank() || a.rank() < 2 || a.rank() > 3) {
             throw new IllegalArgumentException(op + ": operands must both be rank 2 or both rank 3, got "
@@ -67,8 +73,19 @@ public final class Linalg {
             }, a, b);
             return out;
         }
+        if (b.is4Bit()) {
+            Quant4Weight q = b.quant4Storage();
+            Quant4Gemm.sgemmB(transA, transB, m, n, k, a.data, a.offset, ac, q, 0, bc, out.data, 0, n, false);
+            Autograd.record(out, op, () -> { // dop(A) only: a 4-bit operand never requires grad
+                if (!a.requiresGrad()) return;
+                float[] dc = out.gradOrNull(), da = a.gradBuffer();
+                if (!transA) Quant4Gemm.sgemmB(false, !transB, m, k, n, dc, 0, n, q, 0, bc, da, 0, ac, true);
+                else Quant4Gemm.sgemmA(transB, true, k, m, n, q, 0, bc, dc, 0, n, da, 0, ac, true);
+            }, a, b);
+            return out;
+        }
         for (int z = 0; z < batch; z++) {
-            Gemm.sgemm(transA, transB, m, n, k, a.data, a.offset + z * aStride, ac, b.data, b.offset + z * bStride, bc,
+            tiled(transA, transB, m, n, k, a.data, a.offset + z * aStride, ac, b.data, b.offset + z * bStride, bc,
                     out.data, z * cStride, n, false);
         }
         Autograd.record(out, op, () -> {
@@ -79,18 +96,18 @@ public final class Linalg {
                     float[] da = a.gradBuffer();
                     int ao = z * aStride;
                     if (!transA) { // dA (M,K) = dC·op(B)ᵀ
-                        Gemm.sgemm(false, !transB, m, k, n, dc, co, n, b.data, b.offset + z * bStride, bc, da, ao, ac, true);
+                        tiled(false, !transB, m, k, n, dc, co, n, b.data, b.offset + z * bStride, bc, da, ao, ac, true);
                     } else {       // dA (K,M) = op(B)·dCᵀ
-                        Gemm.sgemm(transB, true, k, m, n, b.data, b.offset + z * bStride, bc, dc, co, n, da, ao, ac, true);
+                        tiled(transB, true, k, m, n, b.data, b.offset + z * bStride, bc, dc, co, n, da, ao, ac, true);
                     }
                 }
                 if (b.requiresGrad()) {
                     float[] db = b.gradBuffer();
                     int bo = z * bStride;
                     if (!transB) { // dB (K,N) = op(A)ᵀ·dC
-                        Gemm.sgemm(!transA, false, k, n, m, a.data, a.offset + z * aStride, ac, dc, co, n, db, bo, bc, true);
+                        tiled(!transA, false, k, n, m, a.data, a.offset + z * aStride, ac, dc, co, n, db, bo, bc, true);
                     } else {       // dB (N,K) = dCᵀ·op(A)
-                        Gemm.sgemm(true, transA, n, k, m, dc, co, n, a.data, a.offset + z * aStride, ac, db, bo, bc, true);
+                        tiled(true, transA, n, k, m, dc, co, n, a.data, a.offset + z * aStride, ac, db, bo, bc, true);
                     }
                 }
             }
@@ -99,9 +116,34 @@ public final class Linalg {
     }
 
 
+    /** Rows or columns of C beyond which a float32 product is cut into tiles ({@link #tiled}). */
+    static final int TILE = 16_384;
+
+    /**
+     * {@link Gemm#sgemm} in tiles of at most about {@link #TILE} rows and columns of C. Gemm packs all
+     * of op(A) and op(B) for each depth block and keeps that buffer on the thread, {@code 2·(m + n)·256}
+     * floats: 311 MB for an output head over Qwen2.5's 151936-token vocabulary, against 32 MB per tile.
+     * Tiles never cut the reduction, and Gemm sums an element the same way whatever part of C a call
+     * computes, so the result is bit-identical to one call; products within a tile each way are one call.
+     */
+    static void tiled(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda,
+                      float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate) {
+        int mb = Math.ceilDiv(m, Math.max(1, Math.ceilDiv(m, TILE))), nb = Math.ceilDiv(n, Math.max(1, Math.ceilDiv(n, TILE)));
+        if (mb >= m && nb >= n) {
+            Gemm.sgemm(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
+            return;
+        }
+        for (int i0 = 0; i0 < m; i0 += mb) {
+            for (int j0 = 0; j0 < n; j0 += nb) {
+                Gemm.sgemm(transA, transB, Math.min(mb, m - i0), Math.min(nb, n - j0), k, a, aOff + (transA ? i0 : i0 * lda), lda,
+                        b, bOff + (transB ? j0 * ldb : j0), ldb, c, cOff + i0 * ldc + j0, ldc, accumulate);
+            }
+        }
+    }
+
     /**
      * A linear layer as PyTorch's {@code F.linear}: {@code x·Wᵀ + b} with {@code x} (N, in), the
-     * weight in Hugging Face's {@code [out, in]} layout (float32 or frozen BF16) and an optional bias (out).
+     * weight in Hugging Face's {@code [out, in]} layout (float32, frozen BF16 or frozen 4-bit) and an optional bias (out).
      */
     public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
         Tensor.requireFloat32("linear", x, bias);
@@ -116,7 +158,7 @@ public final class Linalg {
 
     /**
      * GPT-2's {@code Conv1D}: {@code x·W + b} with the weight stored {@code [in, out]}, as the Hub
-     * keeps it (float32 or frozen BF16), so no transpose is needed anywhere.
+     * keeps it (float32, frozen BF16 or frozen 4-bit), so no transpose is needed anywhere.
      */
     public static Tensor conv1d(Tensor x, Tensor weight, Tensor bias) {
         Tensor.requireFloat32("conv1d", x, bias);

@@ -29,6 +29,13 @@ import java.util.SplittableRandom;
  * {@link #storage()} has no {@code float[]} to give. BF16 is the top half of a float32 (the same
  * exponent range, an 8-bit significand), so widening is exact: a BF16 tensor computes as the
  * float32 tensor of its widened values ({@link #toFloat32()}).
+ *
+ * <p>Frozen 4-bit tensors ({@link #quantize4Bit}) hold NF4 or FP4 codes with a scale per block of 64
+ * ({@link Quant4Weight}, bitsandbytes' {@code Params4bit}), about 0.52 bytes per element, for the
+ * base of QLoRA. They serve where a BF16 tensor serves except as an embedding table: the weight of
+ * {@link Linalg#linear} and {@link Linalg#conv1d}, and {@link Linalg#matmul}'s B operand, dequantised
+ * block by block inside the product; gradients flow through them, never into them. Their values are
+ * the dequantised ones ({@link #toArray()}), and they compute as the float32 tensor of those values.
  */
 public final class Tensor {
     private final int[] shape;
@@ -36,6 +43,7 @@ public final class Tensor {
     final float[] data; // null for a BF16 tensor
     final int offset;
     private final MemorySegment bf16; // (numel) little-endian bfloat16, read-only; null for a float32 tensor
+    private final Quant4Weight q4;    // 4-bit codes and scales; null unless a frozen 4-bit tensor
 
     private boolean requiresGrad;
     private float[] grad; // same numel as this tensor, offset 0; lazily allocated
@@ -52,6 +60,7 @@ public final class Tensor {
         this.data = data;
         this.offset = offset;
         this.bf16 = null;
+        this.q4 = null;
     }
 
     private Tensor(MemorySegment bf16, int[] shape) {
@@ -64,6 +73,20 @@ public final class Tensor {
         this.data = null;
         this.offset = 0;
         this.bf16 = bf16.isReadOnly() ? bf16 : bf16.asReadOnly();
+        this.q4 = null;
+    }
+
+    private Tensor(Quant4Weight q4, int[] shape) {
+        this.shape = shape;
+        this.numel = Shapes.numel(shape);
+        if (q4.numel() != numel) {
+            throw new IllegalArgumentException("Tensor.frozen4Bit: a 4-bit weight of " + q4.numel() + " elements does not fill shape "
+                    + Arrays.toString(shape) + " (" + numel + " elements)");
+        }
+        this.data = null;
+        this.offset = 0;
+        this.bf16 = null;
+        this.q4 = q4;
     }
 
     // ---------------------------------------------------------------- creation
@@ -114,6 +137,11 @@ public final class Tensor {
      */
     public static Tensor frozenBf16(MemorySegment bits, int... shape) {
         return new Tensor(bits, Shapes.checked(shape));
+    }
+
+    /** A frozen 4-bit tensor of the given shape over {@code weight} (shared: it is immutable). */
+    public static Tensor frozen4Bit(Quant4Weight weight, int... shape) {
+        return new Tensor(weight, Shapes.checked(shape));
     }
 
     /** Standard normal samples, reproducible from {@code seed}. */
@@ -168,33 +196,36 @@ public final class Tensor {
     }
 
     private float value(int i) {
+        if (q4 != null) return q4.get(i);
         return bf16 == null ? data[offset + i] : Bf16Kernels.widen(bf16, i);
     }
 
-    /** Sets the element at a full index (no autograd: for building inputs). A BF16 tensor is read-only. */
+    /** Sets the element at a full index (no autograd: for building inputs). A BF16 or 4-bit tensor is read-only. */
     public void set(float value, int... index) {
-        if (bf16 != null) {
-            throw new IllegalArgumentException("set: " + describe() + " is a frozen BF16 tensor, which is read-only");
+        if (data == null) {
+            throw new IllegalArgumentException("set: " + describe() + " is a frozen " + dtype() + " tensor, which is read-only");
         }
         data[offset + Shapes.flatIndex(shape, index)] = value;
     }
 
-    /** A copy of the values, row-major (widened to float32 for a BF16 tensor). */
+    /** A copy of the values, row-major (widened to float32 for a BF16 tensor, dequantised for a 4-bit one). */
     public float[] toArray() {
-        if (bf16 == null) return Arrays.copyOfRange(data, offset, offset + numel);
+        if (data != null) return Arrays.copyOfRange(data, offset, offset + numel);
         float[] out = new float[numel];
-        Bf16Kernels.widen(out, 0, bf16, 0, numel, 1, numel);
+        if (q4 != null) q4.decodeAll(out, 0);
+        else Bf16Kernels.widen(out, 0, bf16, 0, numel, 1, numel);
         return out;
     }
 
     /**
      * The storage array backing this float32 tensor; elements start at {@link #offset()}. For kernels
-     * and loaders. A BF16 tensor has none ({@link #bf16Storage()}).
+     * and loaders. A BF16 tensor has none ({@link #bf16Storage()}), nor has a 4-bit one ({@link #quant4Storage()}).
      */
     public float[] storage() {
-        if (bf16 != null) {
-            throw new IllegalArgumentException("storage(): " + describe() + " is a frozen BF16 tensor and has no float[] "
-                    + "storage; read bf16Storage(), or widen it with toArray() or toFloat32()");
+        if (data == null) {
+            throw new IllegalArgumentException("storage(): " + describe() + " is a frozen " + dtype() + " tensor and has no "
+                    + "float[] storage; read " + (q4 != null ? "quant4Storage()" : "bf16Storage()")
+                    + ", or get its float32 values with toArray() or toFloat32()");
         }
         return data;
     }
@@ -202,6 +233,35 @@ public final class Tensor {
     /** Where this tensor's elements start in {@link #storage()}; 0 for a BF16 tensor, whose segment starts at its first. */
     public int offset() {
         return offset;
+    }
+
+    /** Whether this is a frozen 4-bit tensor ({@link #quantize4Bit}, {@link #frozen4Bit}). */
+    public boolean is4Bit() {
+        return q4 != null;
+    }
+
+    /** The codes and scales of a frozen 4-bit tensor. */
+    public Quant4Weight quant4Storage() {
+        if (q4 == null) {
+            throw new IllegalArgumentException("quant4Storage(): " + describe() + " is a " + dtype() + " tensor, not a 4-bit one");
+        }
+        return q4;
+    }
+
+    /**
+     * This float32 or BF16 tensor quantised to a frozen 4-bit tensor of the same shape and name, as
+     * bitsandbytes' {@code quantize_4bit(blocksize=64, quant_type, compress_statistics=doubleQuant)}
+     * over its row-major values ({@link Quant4Weight}). No float32 copy of a BF16 tensor is made.
+     *
+     * @throws IllegalArgumentException for a 4-bit tensor, an empty one, or one holding NaN or infinity
+     */
+    public Tensor quantize4Bit(QuantType type, boolean doubleQuant) {
+        if (q4 != null) {
+            throw new IllegalArgumentException("quantize4Bit: " + describe() + " is already a frozen 4-bit tensor");
+        }
+        Tensor t = new Tensor(Quant4Weight.quantize(this, type, doubleQuant), shape.clone());
+        t.name = name;
+        return t;
     }
 
     /** Whether this is a frozen BF16 tensor ({@link #frozenBf16}). */
@@ -236,7 +296,18 @@ public final class Tensor {
                         + " does not take (only Linalg.linear and Linalg.conv1d weights, Linalg.matmul's B operand and "
                         + "Embedding.lookup tables may be BF16); widen it with toFloat32(), or load the model in float32");
             }
+            if (t != null && t.q4 != null) {
+                throw new IllegalArgumentException(op + ": " + t.describe() + " is a frozen 4-bit (" + t.q4.type().bnbName()
+                        + ") tensor, which " + op + " does not take (only Linalg.linear and Linalg.conv1d weights and "
+                        + "Linalg.matmul's B operand may be 4-bit); dequantise it with toFloat32(), or load the model without "
+                        + "load_in_4bit");
+            }
         }
+    }
+
+    /** "float32", "BF16" or the 4-bit type's name, for messages. */
+    String dtype() {
+        return q4 != null ? "4-bit " + q4.type().bnbName() : bf16 != null ? "BF16" : "float32";
     }
 
     /** An optional name used in error messages (a parameter's Hugging Face name, say). */
@@ -258,6 +329,7 @@ public final class Tensor {
     public Tensor view(int... newShape) {
         int[] s = Shapes.inferReshape(shape, newShape);
         if (bf16 != null) return new Tensor(bf16, s);
+        if (q4 != null) return new Tensor(q4, s);
         Tensor out = new Tensor(data, offset, s);
         Autograd.record(out, "view", () -> Autograd.accumulate(this, out.gradOrNull(), 0), this);
         return out;
@@ -275,14 +347,21 @@ public final class Tensor {
         int[] s = Arrays.copyOfRange(shape, 1, shape.length);
         int stride = numel / shape[0];
         if (bf16 != null) return new Tensor(bf16.asSlice(2L * i * stride, 2L * stride), s);
+        if (q4 != null) {
+            throw new IllegalArgumentException("row(" + i + "): " + describe() + " is a frozen 4-bit tensor, whose rows do not "
+                    + "start on its blocks of " + Quant4Weight.BLOCK_SIZE + "; dequantise it with toFloat32() first");
+        }
         Tensor out = new Tensor(data, offset + i * stride, s);
         Autograd.record(out, "row", () -> Autograd.accumulate(this, out.gradOrNull(), i * stride), this);
         return out;
     }
 
-    /** A copy that shares nothing and is cut from the graph; a BF16 tensor's copy is BF16, on the heap. */
+    /**
+     * A copy that shares nothing and is cut from the graph; a BF16 tensor's copy is BF16, on the heap; a
+     * 4-bit tensor's copy shares its immutable {@link Quant4Weight}.
+     */
     public Tensor copy() {
-        Tensor t = bf16 == null ? new Tensor(toArray(), 0, shape.clone())
+        Tensor t = q4 != null ? new Tensor(q4, shape.clone()) : bf16 == null ? new Tensor(toArray(), 0, shape.clone())
                 : new Tensor(MemorySegment.ofArray(new short[numel]).copyFrom(bf16), shape.clone());
         t.name = name;
         return t;
@@ -290,6 +369,7 @@ public final class Tensor {
 
     /** The same storage, cut from the graph (no gradient flows back through it). */
     public Tensor detach() {
+        if (q4 != null) return new Tensor(q4, shape);
         return bf16 == null ? new Tensor(data, offset, shape) : new Tensor(bf16, shape);
     }
 
@@ -302,12 +382,12 @@ public final class Tensor {
 
     /**
      * Marks this tensor trainable (a leaf whose gradient is accumulated) or frozen (it never gets
-     * a gradient buffer). Only leaves can be marked; a BF16 tensor is always frozen.
+     * a gradient buffer). Only leaves can be marked; a BF16 or 4-bit tensor is always frozen.
      */
     public Tensor requiresGrad(boolean trainable) {
-        if (trainable && bf16 != null) {
-            throw new IllegalArgumentException("requiresGrad(true) on " + describe() + ": frozen BF16 weights cannot be "
-                    + "trained; load the model in float32, or train an adapter beside the frozen weight");
+        if (trainable && data == null) {
+            throw new IllegalArgumentException("requiresGrad(true) on " + describe() + ": frozen " + dtype() + " weights cannot "
+                    + "be trained; load the model in float32, or train an adapter beside the frozen weight");
         }
         if (node != null) {
             throw new IllegalArgumentException("requiresGrad(" + trainable + ") on the output of '" + node.op
@@ -346,9 +426,9 @@ public final class Tensor {
 
     /** Makes this tensor the recorded output of {@code node} (an interior tensor of the graph). */
     void attach(Autograd.Node node) {
-        if (bf16 != null) {
+        if (data == null) {
             throw new IllegalArgumentException("Autograd.record: output " + describe() + " of '" + node.op
-                    + "' is a frozen BF16 tensor; an op's output is a new float32 tensor");
+                    + "' is a frozen " + dtype() + " tensor; an op's output is a new float32 tensor");
         }
         this.node = node;
         this.requiresGrad = true;
@@ -391,6 +471,7 @@ public final class Tensor {
         appendValues(sb, 0, 0, 7);
         sb.append(", shape=").append(Arrays.toString(shape));
         if (bf16 != null) sb.append(", dtype=bf16");
+        if (q4 != null) sb.append(", dtype=").append(q4.type().bnbName());
         if (requiresGrad) sb.append(", requires_grad=true");
         return sb.append(')').toString();
     }

@@ -28,9 +28,10 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Every public op of the tensor packages (each public static method or constructor that takes a
- * tensor) called with a frozen BF16 tensor in each tensor position: it either takes it (the few
- * that widen BF16, and the bookkeeping that never reads values) or throws an
- * IllegalArgumentException naming the op and the tensor — never an exception from deep inside.
+ * tensor) called with a frozen BF16 tensor, and with a frozen 4-bit one, in each tensor position: it
+ * either takes it (the few that widen BF16 or dequantise 4-bit, and the bookkeeping that never reads
+ * values) or throws an IllegalArgumentException naming the op and the tensor — never an exception
+ * from deep inside.
  * The list of ops is found by reflection over the compiled classes, so an op added without a case
  * here fails the test.
  */
@@ -182,6 +183,48 @@ class Bf16RejectionTest {
                 String message = e.getMessage();
                 assertTrue(message.contains(op.name()) && message.contains(in[p].describe()), key + ": " + message);
                 if (!key.startsWith("ParamGroup")) assertTrue(message.contains("BF16"), key + ": " + message);
+            }
+        });
+    }
+
+    /** Ops that take a BF16 input but not a 4-bit one in the same position: bitsandbytes quantises linear layers only. */
+    private static final java.util.Set<String> BF16_ONLY = java.util.Set.of("Embedding.lookup(Tensor,int[])");
+
+    private static Tensor fourBit(int seed, int[] shape) {
+        return Tensor.randn(seed, shape).quantize4Bit(QuantType.NF4, seed % 2 == 0).named("frozen");
+    }
+
+    @Test
+    void everyOpRejectsA4BitInputByNameOrTakesIt() {
+        ops().forEach((key, op) -> {
+            for (int p = 0; p < op.inputs().length; p++) {
+                Tensor[] in = op.inputs().clone();
+                in[p] = fourBit(p, in[p].shape());
+                int position = p;
+                if (!BF16_ONLY.contains(key) && Arrays.stream(op.accepts()).anyMatch(a -> a == position)) {
+                    op.call().apply(in); // accepted: must not throw
+                    continue;
+                }
+                var e = assertThrows(IllegalArgumentException.class, () -> op.call().apply(in), key + " input " + p);
+                String message = e.getMessage();
+                assertTrue(message.contains(op.name()) && message.contains(in[p].describe()), key + ": " + message);
+                if (!key.startsWith("ParamGroup")) assertTrue(message.contains("4-bit"), key + ": " + message);
+            }
+        });
+    }
+
+    @Test
+    void anAccepted4BitInputGivesWhatItsDequantisedValuesGive() {
+        ops().forEach((key, op) -> {
+            if (BF16_ONLY.contains(key)) return;
+            for (int p : op.accepts()) {
+                Tensor q = fourBit(p, op.inputs()[p].shape());
+                Tensor[] in = op.inputs().clone(), dequantised = op.inputs().clone();
+                in[p] = q;
+                dequantised[p] = q.toFloat32();
+                Object got = op.call().apply(in), expected = op.call().apply(dequantised);
+                if (got instanceof Tensor g) assertEquals(Arrays.toString(((Tensor) expected).toArray()), Arrays.toString(g.toArray()), key);
+                else assertEquals(expected, got, key);
             }
         });
     }

@@ -9,6 +9,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class LinalgTest {
 
+    /** Past {@link Linalg#TILE} rows or columns a product runs in tiles: bit-identical to one Gemm call. */
+    @ParameterizedTest(name = "m={0} n={1} transA={2} transB={3} accumulate={4}")
+    @CsvSource({"3,16389,false,false,false", "3,16389,true,true,true", "16387,2,false,true,true", "16387,2,true,false,false"})
+    void tiledProductsEqualOneGemmCallBitForBit(int m, int n, boolean ta, boolean tb, boolean acc) {
+        int k = 5;
+        float[] a = Tensor.randn(1, m * k).toArray(), b = Tensor.randn(2, n * k).toArray(), c0 = Tensor.randn(3, m * n).toArray();
+        float[] expected = c0.clone(), actual = c0.clone();
+        dev.align4j.tensor.kernels.Gemm.sgemm(ta, tb, m, n, k, a, 0, ta ? m : k, b, 0, tb ? k : n, expected, 0, n, acc);
+        Linalg.tiled(ta, tb, m, n, k, a, 0, ta ? m : k, b, 0, tb ? k : n, actual, 0, n, acc);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(expected, actual);
+    }
+
     /** Float64 reference for op(A)·op(B), one batch at a time. */
     static double[] reference(double[] a, double[] b, int batch, int m, int n, int k, boolean ta, boolean tb) {
         double[] c = new double[batch * m * n];

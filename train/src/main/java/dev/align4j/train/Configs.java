@@ -29,7 +29,9 @@ import java.util.stream.Collectors;
  * names it and suggests the nearest valid names (by edit distance, as argparse and TRL's
  * {@code TrlParser} users expect a typo to be caught, not ignored); a value of the wrong type names the
  * key, the value and the type wanted. Override values are read as YAML scalars, so {@code true},
- * {@code 3} and {@code 1e-5} mean what they do in the file; keys may be written with dashes.
+ * {@code 3} and {@code 1e-5} mean what they do in the file; keys may be written with dashes; a single
+ * value where a list is expected is a list of one ({@code --lora_target_modules all-linear}, as TRL's
+ * argument parser takes it).
  */
 public final class Configs {
     private Configs() {}
@@ -37,6 +39,7 @@ public final class Configs {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.ACCEPT_SINGLE_VALUE_AS_ARRAY) // --lora_target_modules all-linear, as TRL takes it
             .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
 
     /**
@@ -160,7 +163,9 @@ public final class Configs {
                 } catch (IllegalAccessException e) {
                     throw new IllegalStateException(e);
                 }
-                String name = PropertyNamingStrategies.SnakeCaseStrategy.INSTANCE.translate(f.getName());
+                com.fasterxml.jackson.annotation.JsonProperty named = f.getAnnotation(com.fasterxml.jackson.annotation.JsonProperty.class);
+                String name = named != null && !named.value().isEmpty() ? named.value()
+                        : PropertyNamingStrategies.SnakeCaseStrategy.INSTANCE.translate(f.getName());
                 lines.add(String.format("  %-30s %s", name, value == null ? "(unset)" : value instanceof String ? "\"" + value + "\"" : value));
             }
         }

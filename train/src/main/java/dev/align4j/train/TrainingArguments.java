@@ -1,5 +1,7 @@
 package dev.align4j.train;
 
+import com.fasterxml.jackson.annotation.JsonAlias;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.align4j.tensor.optim.LrSchedule;
 import dev.align4j.tensor.optim.SchedulerType;
 
@@ -67,6 +69,15 @@ public class TrainingArguments {
     public java.util.List<String> loraTargetModules;
     public java.util.List<String> loraModulesToSave;
     public boolean useRslora = false;
+    /** TRL's ModelConfig: quantise the base's linear layers to 4 bits as it loads (QLoRA); adapters only, so use_peft too. */
+    @JsonProperty("load_in_4bit")
+    public boolean loadIn4bit = false;
+    /** "nf4" (the QLoRA paper's NormalFloat) or "fp4", as bitsandbytes names them. */
+    @JsonProperty("bnb_4bit_quant_type")
+    public String bnb4bitQuantType = "nf4";
+    /** Double quantisation of the block scales (BitsAndBytesConfig's bnb_4bit_use_double_quant, accepted as an alias). */
+    @JsonAlias("bnb_4bit_use_double_quant")
+    public boolean useBnbNestedQuant = false;
     /** Show a progress bar on a terminal (plain lines otherwise); false prints only the logged metrics. */
     public boolean disableTqdm = false;
 
@@ -99,6 +110,13 @@ public class TrainingArguments {
         positive("lora_r", loraR);
         positive("lora_alpha", loraAlpha);
         if (!(loraDropout >= 0 && loraDropout < 1)) throw bad("lora_dropout", loraDropout, "must be in [0, 1)");
+        if (!"nf4".equals(bnb4bitQuantType) && !"fp4".equals(bnb4bitQuantType)) {
+            throw bad("bnb_4bit_quant_type", bnb4bitQuantType, "must be \"nf4\" or \"fp4\"");
+        }
+        if (loadIn4bit && !usePeft) {
+            throw bad("load_in_4bit", true, "trains LoRA adapters on a frozen 4-bit base only: set use_peft true as well "
+                    + "(a quantised model cannot be fine-tuned in full)");
+        }
     }
 
     /** The learning-rate schedule over {@code totalSteps} optimizer steps, as transformers' get_scheduler builds it. */

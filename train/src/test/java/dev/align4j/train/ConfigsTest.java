@@ -43,6 +43,30 @@ class ConfigsTest {
     }
 
     @Test
+    void qloraOptionsTakeTrlAndBitsandbytesNames(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("c.yaml");
+        Files.writeString(file, "output_dir: out\nuse_peft: true\nload_in_4bit: true\nbnb_4bit_quant_type: fp4\n"
+                + "bnb_4bit_use_double_quant: true\n");
+        TrainingArguments a = Configs.load(file, List.of(), TrainingArguments.class);
+        assertTrue(a.loadIn4bit && a.useBnbNestedQuant);
+        assertEquals(new dev.align4j.models.Quantization(dev.align4j.tensor.QuantType.FP4, true), PeftArguments.quantization(a));
+        a = Configs.load(null, List.of("--output_dir", "o", "--use_peft", "true", "--load_in_4bit", "true",
+                "--use_bnb_nested_quant", "false", "--lora_target_modules", "all-linear"), TrainingArguments.class);
+        assertEquals(List.of("all-linear"), a.loraTargetModules, "a single value is a list of one, as TRL's parser takes it");
+        assertEquals(new dev.align4j.models.Quantization(dev.align4j.tensor.QuantType.NF4, false), PeftArguments.quantization(a),
+                "TRL's defaults: nf4, no nested quantisation");
+        assertEquals(null, PeftArguments.quantization(Configs.load(null, List.of("--output_dir", "o"), TrainingArguments.class)));
+        assertTrue(String.join("\n", Configs.keys(TrainingArguments.class)).contains("bnb_4bit_quant_type"));
+
+        var e = assertThrows(IllegalArgumentException.class, () -> Configs.load(null, List.of("--output_dir", "o",
+                "--load_in_4bit", "true"), TrainingArguments.class));
+        assertTrue(e.getMessage().contains("load_in_4bit") && e.getMessage().contains("use_peft"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Configs.load(null, List.of("--output_dir", "o", "--use_peft", "true",
+                "--load_in_4bit", "true", "--bnb_4bit_quant_type", "int4"), TrainingArguments.class));
+        assertTrue(e.getMessage().contains("bnb_4bit_quant_type") && e.getMessage().contains("int4"), e.getMessage());
+    }
+
+    @Test
     void yamlErrorsNameTheLineAndTypeErrorsTheKey(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("c.yaml");
         Files.writeString(file, "output_dir: out\nlearning_rate: [1\nseed: 3\n");

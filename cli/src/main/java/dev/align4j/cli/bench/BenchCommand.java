@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
 @Command(name = "bench",
         description = "Benchmarks: speed and memory against a reference measured in the same run.",
         mixinStandardHelpOptions = true,
-        subcommands = {GemmBench.class, AttentionBench.class, ForwardBench.class, GenerateBench.class, TrainBench.class})
+        subcommands = {GemmBench.class, AttentionBench.class, ForwardBench.class, GenerateBench.class, TrainBench.class,
+                PeftBench.class})
 public final class BenchCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -55,6 +55,9 @@ public sealed interface HfArchitecture {
     /** The prefix of the base model's names inside the causal-LM class ({@code transformer.} or {@code model.}). */
     String basePrefix();
 
+    /** The module paths of the model's linear layers ({@code CausalLM#linearLayers}), known from the config alone. */
+    List<String> linearLayerPaths();
+
     /** Builds the model on weights named as {@link #parameterShapes} lists them. */
     CausalLM newModel(Map<String, Tensor> weights);
 
@@ -83,6 +86,11 @@ public sealed interface HfArchitecture {
         @Override
         public String basePrefix() {
             return "transformer.";
+        }
+
+        @Override
+        public List<String> linearLayerPaths() {
+            return Gpt2Model.linearLayerPaths(config);
         }
 
         @Override
@@ -123,6 +131,11 @@ public sealed interface HfArchitecture {
         @Override
         public String basePrefix() {
             return "model.";
+        }
+
+        @Override
+        public List<String> linearLayerPaths() {
+            return LlamaModel.linearLayerPaths(config);
         }
 
         @Override

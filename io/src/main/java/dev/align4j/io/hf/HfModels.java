@@ -1,8 +1,11 @@
 package dev.align4j.io.hf;
 
+import dev.align4j.io.safetensors.DType;
 import dev.align4j.io.safetensors.SafetensorsSource;
 import dev.align4j.io.safetensors.SafetensorsWriter;
+import dev.align4j.io.safetensors.TensorInfo;
 import dev.align4j.models.CausalLM;
+import dev.align4j.models.Quantization;
 import dev.align4j.tensor.Tensor;
 
 import java.io.IOException;
@@ -11,9 +14,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Loads and saves causal language models as Hugging Face model folders: {@code config.json} plus
@@ -23,7 +28,8 @@ import java.util.Map;
  * ({@link SafetensorsSource#openFolder}), maps the stored names through the one table of layout fixes
  * ({@link CheckpointNames}), checks every name and shape against the config before reading any data
  * (errors name the folder, the tensor and both shapes), and widens F32, BF16 and F16 tensors to float32, or
- * keeps the weight matrices frozen in BF16 when {@link LoadOptions} asks.
+ * keeps the weight matrices frozen in BF16 when {@link LoadOptions} asks, and quantises the linear layers to 4 bits
+ * as they are read when it asks for {@code load_in_4bit}.
  * {@link #save} writes what transformers' {@code save_pretrained} writes for the same model: the tensor
  * names of the causal-LM class ({@code transformer.}-prefixed for {@code GPT2LMHeadModel},
  * {@code model.}-prefixed for the Llama family, {@code lm_head.weight} only when untied), F32 or BF16,
@@ -33,7 +39,8 @@ import java.util.Map;
  * <p>What it is not: a reader of {@code pytorch_model.bin} (pickle), or a downloader. A save is atomic per file (each is written under a
  * temporary name and renamed) and checks everything it can before writing anything, so a failed save
  * leaves no half-written file; it is not a transaction over the folder: weights are written first, then
- * config.json, then the tokenizer files.
+ * config.json, then the tokenizer files. A model with 4-bit weights is not saved (a clear error: what
+ * a QLoRA run writes is its adapter).
  */
 public final class HfModels {
     private HfModels() {}
@@ -82,14 +89,25 @@ public final class HfModels {
         HfConfig config = HfConfig.read(configFile);
         HfArchitecture arch = HfArchitecture.fromConfig(config);
         boolean bf16 = options.matrices() == LoadOptions.Matrices.FROZEN_BF16;
+        Quantization q4 = options.quantization();
+        Set<String> quantised = new HashSet<>();
+        if (q4 != null) for (String path : arch.linearLayerPaths()) quantised.add(path + ".weight");
         try (SafetensorsSource source = SafetensorsSource.openFolder(folder,
                 bf16 ? SafetensorsSource.Lifetime.WHILE_REACHABLE : SafetensorsSource.Lifetime.UNTIL_CLOSED)) {
             CheckpointNames.Mapping mapping = CheckpointNames.map(arch, source.names(), folder.toString());
             requireWeights(folder, arch, mapping.names(), source);
             Map<String, Tensor> weights = new LinkedHashMap<>();
-            mapping.names().forEach((name, stored) -> weights.put(name, bf16 && source.info(stored).shape().length >= 2
-                    ? Tensor.frozenBf16(source.readBf16(stored), source.info(stored).intShape()).named(stored)
-                    : source.readTensor(stored)));
+            mapping.names().forEach((name, stored) -> {
+                TensorInfo info = source.info(stored);
+                if (quantised.contains(name)) { // read as stored (a BF16 file in place), quantised, the float copy dropped
+                    Tensor w = info.dtype() == DType.BF16 ? Tensor.frozenBf16(source.readBf16(stored), info.intShape())
+                            : source.readTensor(stored);
+                    weights.put(name, q4.quantize(w.named(name)));
+                } else {
+                    weights.put(name, bf16 && info.shape().length >= 2
+                            ? Tensor.frozenBf16(source.readBf16(stored), info.intShape()).named(stored) : source.readTensor(stored));
+                }
+            });
             return new LoadedModel(arch.newModel(weights), config, folder, mapping.ignored());
         }
     }
@@ -102,6 +120,13 @@ public final class HfModels {
     /** Saves {@code model} into {@code folder} (created if needed) as transformers' {@code save_pretrained} would. */
     public static void save(CausalLM model, Path folder, SaveOptions options) throws IOException {
         HfArchitecture arch = HfArchitecture.of(model);
+        for (var e : model.parameters().entrySet()) {
+            if (e.getValue().is4Bit()) {
+                throw new IllegalArgumentException("HfModels.save: " + e.getKey() + " is a frozen 4-bit weight (load_in_4bit); align4j "
+                        + "does not write bitsandbytes' 4-bit checkpoints. Save the LoRA adapter instead (a QLoRA run's output), "
+                        + "or load the base without load_in_4bit to save or merge it");
+            }
+        }
         String config = HfJson.dumps(ArchitectureWriter.write(arch, options.baseConfig(), options.dtype())) + "\n";
         List<Path> tokenizerFiles = tokenizerFiles(options.tokenizerSource(), folder);
         Files.createDirectories(folder);

@@ -14,7 +14,9 @@ import dev.align4j.tensor.Norms;
 import dev.align4j.tensor.ShapeOps;
 import dev.align4j.tensor.Tensor;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -39,7 +41,11 @@ public final class Gpt2Model implements CausalLM {
 
     private final Map<String, Linear> linears = new LinkedHashMap<>();
 
-    private record Block(Tensor ln1W, Tensor ln1B, Linear attn, Linear proj, Tensor ln2W, Tensor ln2B, Linear fc, Linear mlpProj) {}
+    private record Block(Tensor ln1W, Tensor ln1B, Linear attn, Linear proj, Tensor ln2W, Tensor ln2B, Linear fc, Linear mlpProj) {
+        List<Linear> linears() {
+            return List.of(attn, proj, fc, mlpProj);
+        }
+    }
 
     /** Builds the model on {@code weights}, named as {@link #parameterShapes} lists them (checked). */
     public Gpt2Model(Gpt2Config config, Map<String, Tensor> weights) {
@@ -87,6 +93,19 @@ public final class Gpt2Model implements CausalLM {
         s.put("transformer.ln_f.weight", new int[] {C});
         s.put("transformer.ln_f.bias", new int[] {C});
         return s;
+    }
+
+    /** The Conv1D layers of a block, in the order {@link #linearLayers} lists them. */
+    private static final List<String> LINEAR_MODULES = List.of("attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj");
+
+    /**
+     * The module paths of {@link #linearLayers} for {@code config}, known before any weight is: what a
+     * loader quantising the linear layers ({@code load_in_4bit}) needs while it reads the checkpoint.
+     */
+    public static List<String> linearLayerPaths(Gpt2Config config) {
+        List<String> paths = new ArrayList<>();
+        for (int l = 0; l < config.nLayer(); l++) for (String m : LINEAR_MODULES) paths.add("transformer.h." + l + "." + m);
+        return paths;
     }
 
     public Gpt2Config config() {
@@ -140,7 +159,8 @@ public final class Gpt2Model implements CausalLM {
         Tensor x = Elementwise.add(Embedding.lookup(wte, batch.tokens()), Embedding.lookup(wpe, batch.positions())); // (T, C)
         for (int l = 0; l < blocks.length; l++) {
             int layer = l;
-            x = gradientCheckpointing ? Autograd.checkpoint(x, h -> block(layer, h, attention), blockParams[l]) : block(l, x, attention);
+            x = gradientCheckpointing ? Autograd.checkpoint(x, h -> block(layer, h, attention),
+                    Linear.withAdapters(blockParams[l], blocks[l].linears())) : block(l, x, attention);
         }
         return Norms.layerNorm(x, lnFW, lnFB, (float) config.layerNormEpsilon());
     }

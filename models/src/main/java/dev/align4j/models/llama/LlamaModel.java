@@ -14,7 +14,9 @@ import dev.align4j.tensor.Norms;
 import dev.align4j.tensor.Rope;
 import dev.align4j.tensor.Tensor;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -42,7 +44,11 @@ public final class LlamaModel implements CausalLM {
     private final Map<String, Linear> linears = new LinkedHashMap<>();
 
     private record Layer(Tensor inputNorm, Linear q, Linear k, Linear v, Linear o, Tensor qNorm, Tensor kNorm, Tensor postNorm,
-                         Linear gate, Linear up, Linear down) {}
+                         Linear gate, Linear up, Linear down) {
+        List<Linear> linears() {
+            return List.of(q, k, v, o, gate, up, down);
+        }
+    }
 
     /** Builds the model on {@code weights}, named as {@link #parameterShapes} lists them (checked). */
     public LlamaModel(LlamaConfig config, Map<String, Tensor> weights) {
@@ -94,6 +100,20 @@ public final class LlamaModel implements CausalLM {
         s.put("model.norm.weight", new int[] {C});
         if (!c.tieWordEmbeddings()) s.put("lm_head.weight", new int[] {c.vocabSize(), C});
         return s;
+    }
+
+    /** The projections of a layer, in the order {@link #linearLayers} lists them. */
+    private static final List<String> LINEAR_MODULES = List.of("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
+            "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj");
+
+    /**
+     * The module paths of {@link #linearLayers} for {@code config}, known before any weight is: what a
+     * loader quantising the linear layers ({@code load_in_4bit}) needs while it reads the checkpoint.
+     */
+    public static List<String> linearLayerPaths(LlamaConfig config) {
+        List<String> paths = new ArrayList<>();
+        for (int l = 0; l < config.numHiddenLayers(); l++) for (String m : LINEAR_MODULES) paths.add("model.layers." + l + "." + m);
+        return paths;
     }
 
     private static void linear(Map<String, int[]> s, String name, int out, int in, boolean bias) {
@@ -153,7 +173,8 @@ public final class LlamaModel implements CausalLM {
         Tensor x = Embedding.lookup(embedTokens, batch.tokens()); // (T, C)
         for (int i = 0; i < layers.length; i++) {
             int layer = i;
-            x = gradientCheckpointing ? Autograd.checkpoint(x, h -> layer(layer, h, attention, rope), layerParams[i])
+            x = gradientCheckpointing ? Autograd.checkpoint(x, h -> layer(layer, h, attention, rope),
+                    Linear.withAdapters(layerParams[i], layers[i].linears()))
                     : layer(i, x, attention, rope);
         }
         return Norms.rmsNorm(x, norm, (float) config.rmsNormEps());

@@ -161,8 +161,9 @@ public final class LoraModel {
         for (Linear l : model.linearLayers().values()) {
             LoraAdapter a = l.adapter();
             if (a == null) continue;
-            if (l.weight().isBf16()) {
-                throw new IllegalArgumentException("LoRA merge: " + l.name() + " is frozen BF16; load the base model in float32 to merge");
+            if (l.weight().isBf16() || l.weight().is4Bit()) {
+                throw new IllegalArgumentException("LoRA merge: " + l.name() + " is frozen " + (l.weight().is4Bit() ? "4-bit" : "BF16")
+                        + "; load the base model in float32 (without load_in_4bit) to merge");
             }
             float[] w = l.weight().storage();
             int off = l.weight().offset(), in = a.inFeatures(), out = a.outFeatures(), r = a.rank();

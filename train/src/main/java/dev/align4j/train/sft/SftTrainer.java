@@ -9,9 +9,11 @@ import dev.align4j.data.SftExample;
 import dev.align4j.data.SftProcessor;
 import dev.align4j.io.chat.ChatTemplate;
 import dev.align4j.io.hf.HfModels;
+import dev.align4j.io.hf.LoadOptions;
 import dev.align4j.io.hf.LoadedModel;
 import dev.align4j.io.tokenizer.Tokenizer;
 import dev.align4j.models.CausalLM;
+import dev.align4j.models.ChunkedLogProbs;
 import dev.align4j.models.PackedBatch;
 import dev.align4j.models.lora.LoraModel;
 import dev.align4j.tensor.Elementwise;
@@ -48,7 +50,10 @@ import java.util.Random;
  * side by side (no padding); with packing, the examples are first packed best-fit decreasing into
  * rows of {@code max_length} tokens (TRL's "bfd") and a batch is that many rows. Each epoch shuffles
  * the examples (or rows) with {@code seed + epoch}. With {@code use_peft}, LoRA adapters are trained
- * on the frozen base and the output folder is a PEFT adapter.
+ * on the frozen base and the output folder is a PEFT adapter; with {@code load_in_4bit} as well
+ * (QLoRA), the base's linear layers are quantised to 4 bits as they load, the rest stays float32.
+ * Under LoRA the log-probs go through the output head a chunk of tokens at a time
+ * ({@link ChunkedLogProbs}: the same values and gradients, never the whole (T, V) logits).
  */
 public final class SftTrainer {
     private SftTrainer() {}
@@ -57,7 +62,8 @@ public final class SftTrainer {
     public static TrainerLoop<Batch> create(SFTConfig c, Progress progress) throws IOException {
         c.validate();
         Path modelDir = Path.of(c.modelNameOrPath);
-        return create(c, HfModels.load(modelDir), modelDir, progress);
+        return create(c, HfModels.load(modelDir, LoadOptions.defaults().withLoadIn4Bit(PeftArguments.quantization(c))), modelDir,
+                progress);
     }
 
     /** A ready loop training {@code loaded} with the tokenizer of {@code tokenizerDir} (pretraining passes a new model). */
@@ -143,11 +149,19 @@ public final class SftTrainer {
 
         @Override
         public Objective.Loss loss(Batch b) {
-            if (lora != null) lora.setDropoutSeed(seed * 31 + Arrays.hashCode(b.packed().tokens())); // the same batch, the same masks
-            Tensor logits = model.logits(b.packed()); // (T, V)
-            int[] labels = b.labels();
-            Tensor sum = Elementwise.neg(Reductions.sum(LogProbs.tokenLogProbs(logits, labels, PackedBatch.IGNORE)));
-            int[] argmax = Reductions.argmax(logits.detach(), 1);
+            int[] labels = b.labels(), argmax;
+            Tensor logProbs; // (T)
+            if (lora != null) { // a frozen head: its (T, V) logits a chunk at a time, the same values and gradients
+                lora.setDropoutSeed(seed * 31 + Arrays.hashCode(b.packed().tokens())); // the same batch, the same masks
+                ChunkedLogProbs.Result r = ChunkedLogProbs.tokenLogProbs(model, model.hiddenStates(b.packed()), labels);
+                logProbs = r.logProbs();
+                argmax = r.argmax();
+            } else {
+                Tensor logits = model.logits(b.packed()); // (T, V)
+                logProbs = LogProbs.tokenLogProbs(logits, labels, PackedBatch.IGNORE);
+                argmax = Reductions.argmax(logits.detach(), 1);
+            }
+            Tensor sum = Elementwise.neg(Reductions.sum(logProbs));
             long correct = 0;
             for (int t = 0; t < labels.length; t++) if (labels[t] != PackedBatch.IGNORE && argmax[t] == labels[t]) correct++;
             return new Objective.Loss(sum, Map.of("mean_token_accuracy", (double) correct));

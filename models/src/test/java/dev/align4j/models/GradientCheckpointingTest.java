@@ -66,7 +66,7 @@ class GradientCheckpointingTest {
             var a = first.adapter();
             int[] calls = {0};
             first.attach(new dev.align4j.models.lora.LoraAdapter(a.a(), Tensor.randn(9, a.b().shape()).requiresGrad(true), a.scale(),
-                    0f, 0, () -> true, () -> calls[0]++));
+                    0f, 0, () -> true, () -> false, () -> calls[0]++));
             m.gradientCheckpointing(pass == 1);
             Elementwise.neg(Reductions.sum(m.tokenLogProbs(batch, batch.nextTokenLabels()))).backward();
             assertEquals(pass == 1 ? 2 : 1, calls[0], "layer 0 runs again during backward only when checkpointed");

@@ -12,9 +12,10 @@ import java.util.function.LongSupplier;
  * update {@code ΔW = s·B·A} beside a frozen weight, with A {@code (r, in)}, B {@code (out, r)} and
  * {@code s = lora_alpha / r}, or {@code lora_alpha / √r} with rsLoRA (Kalajdzievski 2023). The
  * layer's output gains {@code s · dropout(x)·Aᵀ·Bᵀ}, as PEFT's {@code lora.Linear.forward} computes
- * it; dropout ({@code lora_dropout}) applies only while gradients are recorded (training), with a
- * seed from the model's adapter set and this adapter's index, so a recomputation (gradient
- * checkpointing) or a resumed run draws the same mask.
+ * it; dropout ({@code lora_dropout}) applies only in training mode ({@link LoraModel#setTraining},
+ * PyTorch's {@code module.train()}), with a seed from the model's adapter set and this adapter's
+ * index, so a recomputation (gradient checkpointing, which runs the forward without recording and
+ * the recomputation with it) or a resumed run draws the same mask.
  *
  * <p>Initialisation as PEFT's default ({@code init_lora_weights=True}): A Kaiming-uniform with
  * {@code a = √5} — uniform in ±{@code 1/√in} — and B zero, so a fresh adapter changes nothing.
@@ -26,7 +27,7 @@ import java.util.function.LongSupplier;
  * @param dropout lora_dropout
  */
 public record LoraAdapter(Tensor a, Tensor b, float scale, float dropout, long dropoutStream, BooleanSupplier enabledBy,
-                          LongSupplier dropoutSeed) {
+                          BooleanSupplier trainingBy, LongSupplier dropoutSeed) {
 
     public int rank() {
         return a.dim(0);
@@ -46,8 +47,7 @@ public record LoraAdapter(Tensor a, Tensor b, float scale, float dropout, long d
 
     /** {@code s · dropout(x)·Aᵀ·Bᵀ} for x (N, in): (N, out). */
     public Tensor forward(Tensor x) {
-        boolean training = dev.align4j.tensor.Autograd.isGradEnabled() && (a.requiresGrad() || b.requiresGrad());
-        Tensor h = Elementwise.dropout(x, dropout, dropoutSeed.getAsLong() * 1_000_003L + dropoutStream, training);
+        Tensor h = Elementwise.dropout(x, dropout, dropoutSeed.getAsLong() * 1_000_003L + dropoutStream, trainingBy.getAsBoolean());
         return Elementwise.mulScalar(Linalg.linear(Linalg.linear(h, a, null), b, null), scale);
     }
 }

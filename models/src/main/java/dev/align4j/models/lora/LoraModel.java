@@ -34,7 +34,7 @@ public final class LoraModel {
     private final CausalLM model;
     private final LoraConfig config;
     private final Map<String, Tensor> trainable = new LinkedHashMap<>();
-    private boolean enabled = true;
+    private boolean enabled = true, training;
     private long dropoutSeed;
 
     private LoraModel(CausalLM model, LoraConfig config) {
@@ -91,7 +91,7 @@ public final class LoraModel {
             ab[0].requiresGrad(true);
             ab[1].requiresGrad(true);
             e.getValue().attach(new LoraAdapter(ab[0], ab[1], config.scale(), (float) config.loraDropout(), stream++,
-                    () -> lora.enabled, () -> lora.dropoutSeed));
+                    () -> lora.enabled, () -> lora.training, () -> lora.dropoutSeed));
             lora.trainable.put(PREFIX + e.getKey() + ".lora_A.weight", ab[0]);
             lora.trainable.put(PREFIX + e.getKey() + ".lora_B.weight", ab[1]);
         }
@@ -134,6 +134,15 @@ public final class LoraModel {
     /** Every trained tensor by its PEFT name: the A and B of each adapter, then the modules to save. */
     public Map<String, Tensor> trainableParameters() {
         return java.util.Collections.unmodifiableMap(trainable);
+    }
+
+    /**
+     * Training mode (PyTorch's {@code train()} / {@code eval()}): lora_dropout applies only in it. Off
+     * by default, so generation and evaluation never drop; a trainer turns it on for its training
+     * forward passes.
+     */
+    public void setTraining(boolean training) {
+        this.training = training;
     }
 
     /** Seeds the adapters' dropout masks (the trainer sets it per micro-batch, from the seed and the step). */

@@ -121,6 +121,8 @@ class LoraModelTest {
         CausalLM m = model("llama");
         LoraModel lora = LoraModel.attach(m, new LoraConfig(4, 8, 0.5, List.of("all-linear"), false, List.of()), 3);
         randomizeB(lora, 7);
+        float[] eval = m.tokenLogProbs(BATCH, BATCH.nextTokenLabels()).toArray();
+        lora.setTraining(true);
         float[] first = null;
         for (int run = 0; run < 3; run++) {
             lora.setDropoutSeed(run == 2 ? 99 : 11);
@@ -130,5 +132,27 @@ class LoraModelTest {
             else assertFalse(java.util.Arrays.equals(first, loss));
         }
         assertNull(m.parameters().values().iterator().next().gradOrNull());
+        lora.setTraining(false);
+        assertArrayEquals(eval, m.tokenLogProbs(BATCH, BATCH.nextTokenLabels()).toArray(), "eval mode: no dropout");
+    }
+
+    /** Dropout under gradient checkpointing: the recomputed layer draws the same masks, so loss and gradients match. */
+    @Test
+    void dropoutAgreesWithGradientCheckpointing() {
+        float[][] loss = new float[2][], gradA = new float[2][];
+        for (int pass = 0; pass < 2; pass++) {
+            CausalLM m = model("llama");
+            LoraModel lora = LoraModel.attach(m, new LoraConfig(4, 8, 0.5, List.of("all-linear"), false, List.of()), 3);
+            randomizeB(lora, 7);
+            lora.setTraining(true);
+            lora.setDropoutSeed(5);
+            m.gradientCheckpointing(pass == 1);
+            Tensor l = Elementwise.neg(Reductions.sum(m.tokenLogProbs(BATCH, BATCH.nextTokenLabels())));
+            loss[pass] = l.toArray();
+            l.backward();
+            gradA[pass] = lora.trainableParameters().values().iterator().next().grad().toArray();
+        }
+        assertArrayEquals(loss[0], loss[1]);
+        assertArrayEquals(gradA[0], gradA[1]);
     }
 }

@@ -168,7 +168,7 @@ class QloraTest {
         Tensor x = Tensor.randn(3, n, in).requiresGrad(true), a = Tensor.randn(4, rank, in).requiresGrad(true);
         Tensor b = Tensor.randn(5, out, rank).requiresGrad(true), r = Tensor.randn(6, n, out);
         Linear layer = new Linear("proj", w, bias, outIn ? Linear.Layout.OUT_IN : Linear.Layout.IN_OUT);
-        layer.attach(new LoraAdapter(a, b, scale, 0f, 0, () -> true, () -> 0L));
+        layer.attach(new LoraAdapter(a, b, scale, 0f, 0, () -> true, () -> false, () -> 0L));
         layer.forward(x).backward(r);
 
         double[][] v = {toDouble(x.toArray()), toDouble(a.toArray()), toDouble(b.toArray())};

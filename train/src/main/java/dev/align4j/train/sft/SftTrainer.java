@@ -152,6 +152,7 @@ public final class SftTrainer {
             int[] labels = b.labels(), argmax;
             Tensor logProbs; // (T)
             if (lora != null) { // a frozen head: its (T, V) logits a chunk at a time, the same values and gradients
+                lora.setTraining(dev.align4j.tensor.Autograd.isGradEnabled()); // dropout in training steps, not in evaluation
                 lora.setDropoutSeed(seed * 31 + Arrays.hashCode(b.packed().tokens())); // the same batch, the same masks
                 ChunkedLogProbs.Result r = ChunkedLogProbs.tokenLogProbs(model, model.hiddenStates(b.packed()), labels);
                 logProbs = r.logProbs();

@@ -69,7 +69,7 @@ public final class TrainBench implements Runnable {
             description = "Batches as SEQUENCESxLENGTH, packed (default: ${DEFAULT-VALUE}: B=4 T=64, and 2048 tokens).")
     List<String> shapes;
 
-    @Option(names = "--heap-mb", defaultValue = "6144", description = "Each probe JVM's -Xmx (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--heap-mb", defaultValue = "8192", description = "Each probe JVM's -Xmx (default: ${DEFAULT-VALUE}).")
     int heapMb;
 
     private static final Pattern RESULT = Pattern.compile(

@@ -97,7 +97,8 @@ public final class LoraModel {
         }
         if (stream == 0) {
             throw new IllegalArgumentException("LoRA: target_modules " + config.targetModules() + " match no linear layer of this "
-                    + model.modelType() + " model; its layers are named like " + model.linearLayers().keySet().stream().limit(4).toList());
+                    + model.modelType() + " model; its linear modules are " + model.linearLayers().keySet().stream()
+                    .map(p -> p.substring(p.lastIndexOf('.') + 1)).distinct().toList() + " (or \"all-linear\")");
         }
         for (String module : config.modulesToSave()) {
             int found = 0;

@@ -110,7 +110,8 @@ class LoraModelTest {
     void badTargetsAreClearErrors() {
         var e = assertThrows(IllegalArgumentException.class,
                 () -> LoraModel.attach(model("llama"), new LoraConfig(2, 4, 0, List.of("c_attn"), false, List.of()), 1));
-        assertTrue(e.getMessage().contains("match no linear layer") && e.getMessage().contains("q_proj"), e.getMessage());
+        assertTrue(e.getMessage().contains("match no linear layer") && e.getMessage().contains(
+                "[q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj]"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new LoraConfig(0, 4, 0, List.of("q_proj"), false, null));
         assertThrows(IllegalArgumentException.class, () -> new LoraConfig(2, 4, 1, List.of("q_proj"), false, null));
     }

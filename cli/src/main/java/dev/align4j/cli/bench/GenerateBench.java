@@ -10,6 +10,7 @@ import dev.align4j.models.gpt2.Gpt2Config;
 import dev.align4j.models.gpt2.Gpt2Model;
 import dev.align4j.tensor.Tensor;
 import dev.align4j.tensor.kernels.Parallel;
+import dev.align4j.tensor.kernels.ReductionKernels;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
@@ -36,7 +37,8 @@ import picocli.CommandLine.Option;
  * token), in the same round: {@code new-tokens − 1} decode steps. Batch-1 decode reads every weight
  * once per token, so its bound is the memory bandwidth: bytes of weights per step × steps/s over the
  * bandwidth of a parallel copy of a large {@code float[]} over the kernel pool, counting the bytes
- * read plus the bytes written (STREAM's convention for copy). It checks that greedy tokens agree
+ * read plus the bytes written (STREAM's convention for copy); a parallel sum of the same array
+ * (bytes read only, as a decode step reads its weights) is printed beside it. It checks that greedy tokens agree
  * between float32 and BF16 (same weight values, bit-identical logits) and between a prompt alone
  * and the same prompt inside the batch (batch invariance). What it is not: a sampling benchmark
  * (greedy only), nor a comparison with another engine.
@@ -169,18 +171,26 @@ public final class GenerateBench implements Runnable {
                 + "included, biases and norms in float32; wpe and the embedding rows, one row each per token, not counted)%n",
                 models[0].stepBytes / 1e6, models[1].stepBytes / 1e6);
         System.out.printf("  bandwidth: parallel copy of a %d MiB float[] over the kernel pool (%d threads), counting bytes read + "
-                + "written (%d MiB per copy)%n", copyMb, Parallel.threads(), 2 * copyMb);
+                + "written (%d MiB per copy); and, for comparison, a parallel sum of the same array (bytes read only)%n",
+                copyMb, Parallel.threads(), 2 * copyMb);
         System.out.printf("  time: median of %d rounds after %d warm-up rounds, min–max range; a round runs every body of both models "
                 + "and the copy in turn%n%n", runs, warmup);
 
         List<Runnable> bodies = new ArrayList<>();
         for (Runs m : models) bodies.addAll(m.bodies(prefill, prompts));
         bodies.add(() -> copy(dst, src));
+        int sumRows = (int) (copyFloats >> 18); // rows of 1 MiB
+        float[] rowSums = new float[sumRows];
+        bodies.add(() -> ReductionKernels.sum(rowSums, src, 0, sumRows, 1 << 18, 1));
         double[][] ms = Gpt2BenchModels.timesMs(bodies.toArray(Runnable[]::new), warmup, runs);
         int perModel = 5;
 
         double[] bandwidth = new double[runs]; // GB/s
-        for (int r = 0; r < runs; r++) bandwidth[r] = 2.0 * copyFloats * Float.BYTES / ms[bodies.size() - 1][r] / 1e6;
+        double[] readBandwidth = new double[runs]; // GB/s
+        for (int r = 0; r < runs; r++) {
+            bandwidth[r] = 2.0 * copyFloats * Float.BYTES / ms[bodies.size() - 2][r] / 1e6;
+            readBandwidth[r] = (double) copyFloats * Float.BYTES / ms[bodies.size() - 1][r] / 1e6;
+        }
         System.out.printf("%-12s %-16s %10s %19s%n", "weights", "run", "median", "min–max");
         double[] bw = Gpt2BenchModels.sorted(bandwidth);
         double[][] rates = new double[models.length][], best = new double[models.length][];
@@ -200,7 +210,8 @@ public final class GenerateBench implements Runnable {
             row(models[i].name, "decode batch " + batch, decodeB, "tok/s (all sequences)");
             row(models[i].name, "batch-1 reads", read, "GB/s of weights");
         }
-        row("", "memory copy", bandwidth, "GB/s");
+        row("", "memory copy", bandwidth, "GB/s (read + write)");
+        row("", "memory read", readBandwidth, "GB/s");
         System.out.println();
 
         boolean sameTokens = true, invariant = true;
@@ -216,6 +227,8 @@ public final class GenerateBench implements Runnable {
                 rates[0][1] * models[0].stepBytes / 1e9 / median(bw), rates[1][1] * models[1].stepBytes / 1e9 / median(bw));
         System.out.printf("decode_batch%d_vs_batch1 float32 %.1f bf16 %.1f (target ≥ 8)%n", batch,
                 rates[0][2] / rates[0][1], rates[1][2] / rates[1][1]);
+        System.out.printf("  batch-1 weights read against the read-only sum instead of the copy: float32 %.2f bf16 %.2f%n",
+                rates[0][1] * models[0].stepBytes / 1e9 / median(readBandwidth), rates[1][1] * models[1].stepBytes / 1e9 / median(readBandwidth));
         System.out.printf("  the same from the fastest round of each (least disturbed by other load): bandwidth fraction float32 %.2f "
                         + "bf16 %.2f, batch %d / batch 1 float32 %.1f bf16 %.1f%n",
                 best[0][0] * models[0].stepBytes / 1e9 / max(bandwidth), best[1][0] * models[1].stepBytes / 1e9 / max(bandwidth),

@@ -26,7 +26,7 @@ class GenerateBenchTest {
         }
         String out = captured.toString(StandardCharsets.UTF_8);
         assertEquals(0, code, out);
-        for (String run : new String[] {"prefill", "decode batch 1", "decode batch 5", "memory copy"}) {
+        for (String run : new String[] {"prefill", "decode batch 1", "decode batch 5", "memory copy", "memory read"}) {
             assertTrue(out.contains(run), run + " missing:\n" + out);
         }
         assertTrue(out.contains("greedy tokens float32 = frozen bf16: yes; a prompt alone = the same prompt inside batch 5: yes"), out);

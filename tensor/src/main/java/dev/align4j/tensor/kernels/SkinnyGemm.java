@@ -122,7 +122,10 @@ final class SkinnyGemm {
         }
     }
 
-    /** Per-thread scratch: packed A and block sums (the calling thread's), a run of packed B panels (up to 2 MiB), widened BF16 rows, staged BF16 rows of B, an edge tile. */
+    /**
+     * Per-thread scratch: packed A and block sums (the calling thread's), a run of packed B panels
+     * (up to 2 MiB), widened BF16 rows, staged BF16 rows of B, an edge tile.
+     */
     private static final class Workspace {
         float[] a = new float[0], sums = new float[0], b = new float[0], rows = new float[0];
         MemorySegment staged16 = MemorySegment.ofArray(new short[0]);

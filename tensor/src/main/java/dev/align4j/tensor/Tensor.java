@@ -40,7 +40,7 @@ import java.util.SplittableRandom;
 public final class Tensor {
     private final int[] shape;
     private final int numel;
-    final float[] data; // null for a BF16 tensor
+    final float[] data; // null for a BF16 or 4-bit tensor
     final int offset;
     private final MemorySegment bf16; // (numel) little-endian bfloat16, read-only; null for a float32 tensor
     private final Quant4Weight q4;    // 4-bit codes and scales; null unless a frozen 4-bit tensor
@@ -230,7 +230,7 @@ public final class Tensor {
         return data;
     }
 
-    /** Where this tensor's elements start in {@link #storage()}; 0 for a BF16 tensor, whose segment starts at its first. */
+    /** Where this tensor's elements start in {@link #storage()}; 0 for a BF16 or 4-bit tensor, whose storage starts at its first. */
     public int offset() {
         return offset;
     }

@@ -12,8 +12,9 @@ import java.lang.foreign.MemorySegment;
  * element of C is one {@link Gemm#sgemm} sum over all of {@code k}, exactly as in the unblocked
  * product of the widened matrices: the result is bit-identical to it (sgemm sums an element the
  * same way whatever part of C a call computes). Blocks are about {@link #BLOCK_SIDE} columns (rows)
- * of C, all of k deep, done in order on the calling thread; the widening inside a block and the
- * product are each split over the pool. The scratch ({@code side·k} floats: 3 MiB at k = 768, 45 MiB
+ * of C, all of k deep, done in order on the calling thread by {@link Quant4Gemm}'s blocked driver
+ * (the BF16 matrix is one of its stored sources); the widening inside a block and the product are
+ * each split over the pool. The scratch ({@code side·k} floats: 3 MiB at k = 768, 45 MiB
  * at k = 11008) belongs to the calling thread and is kept for the next call.
  *
  * <p>The price of blocking: the float operand is packed again by each block's product, a cost per
@@ -34,10 +35,6 @@ public final class Bf16Gemm {
 
     /** The block side aimed at, in columns (rows) of C; sides are even and whole panels, so at most the last block is shorter. */
     static final int BLOCK_SIDE = 1024;
-    /** Block sides of at least this are rounded up to a multiple of it (whole panels of Gemm's kernel). */
-    static final int ALIGN = 64;
-
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
 
     /**
      * {@code C = (accumulate ? C : 0) + op(A)·op(B)} with B in BF16: {@code op(A)} (m, k) from a
@@ -62,18 +59,7 @@ public final class Bf16Gemm {
                     c, cOff, ldc, accumulate, true);
             return;
         }
-        int block = blockSide(n, blockSide);
-        float[] w = scratch(block * k);
-        for (int j0 = 0; j0 < n; j0 += block) {
-            int nb = Math.min(block, n - j0);
-            if (transB) { // rows j0.. of B (n, k) → w (nb, k)
-                Bf16Kernels.widen(w, 0, b, bOff + (long) j0 * ldb, ldb, nb, k);
-                Gemm.sgemm(transA, true, m, nb, k, a, aOff, lda, w, 0, k, c, cOff + j0, ldc, accumulate);
-            } else {      // columns j0.. of B (k, n) → w (k, nb)
-                Bf16Kernels.widen(w, 0, b, bOff + j0, ldb, k, nb);
-                Gemm.sgemm(transA, false, m, nb, k, a, aOff, lda, w, 0, nb, c, cOff + j0, ldc, accumulate);
-            }
-        }
+        Quant4Gemm.sgemmB(transA, transB, m, n, k, a, aOff, lda, runs(b), bOff, ldb, c, cOff, ldc, accumulate, blockSide);
     }
 
     /**
@@ -90,18 +76,7 @@ public final class Bf16Gemm {
     static void sgemmA(boolean transA, boolean transB, int m, int n, int k, MemorySegment a, long aOff, int lda,
                        float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate, int blockSide) {
         if (m == 0 || n == 0) return;
-        int block = blockSide(m, blockSide);
-        float[] w = scratch(block * k);
-        for (int i0 = 0; i0 < m; i0 += block) {
-            int mb = Math.min(block, m - i0);
-            if (!transA) { // rows i0.. of A (m, k) → w (mb, k)
-                Bf16Kernels.widen(w, 0, a, aOff + (long) i0 * lda, lda, mb, k);
-                Gemm.sgemm(false, transB, mb, n, k, w, 0, k, b, bOff, ldb, c, cOff + i0 * ldc, ldc, accumulate);
-            } else {       // columns i0.. of A (k, m) → w (k, mb)
-                Bf16Kernels.widen(w, 0, a, aOff + i0, lda, k, mb);
-                Gemm.sgemm(true, transB, mb, n, k, w, 0, mb, b, bOff, ldb, c, cOff + i0 * ldc, ldc, accumulate);
-            }
-        }
+        Quant4Gemm.sgemmA(transA, transB, m, n, k, runs(a), aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, blockSide);
     }
 
     /** Checks that a (rows, cols) BF16 operand with row stride {@code ld} from element {@code off} fits in {@code x}. */
@@ -118,15 +93,8 @@ public final class Bf16Gemm {
         }
     }
 
-    /** Columns (or rows) per block: {@code size} cut evenly into blocks of at most about {@code target}. */
-    private static int blockSide(int size, int target) {
-        int side = Math.ceilDiv(size, Math.ceilDiv(size, target));
-        return target >= ALIGN ? Math.min(size, Math.ceilDiv(side, ALIGN) * ALIGN) : side;
-    }
-
-    private static float[] scratch(int size) {
-        float[][] holder = SCRATCH.get();
-        if (holder[0].length < size) holder[0] = new float[size];
-        return holder[0];
+    /** A BF16 matrix as the stored operand of {@link Quant4Gemm}'s blocked products: each run widened in registers. */
+    private static Quant4Gemm.Source runs(MemorySegment x) {
+        return (dst, dstOff, start, n) -> Bf16Kernels.widenRun(dst, dstOff, x, start, n);
     }
 }

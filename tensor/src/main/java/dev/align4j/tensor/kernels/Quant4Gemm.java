@@ -1,7 +1,8 @@
 package dev.align4j.tensor.kernels;
 
 /**
- * Matrix multiply with one operand stored 4-bit (or in any form a {@link Source} decodes):
+ * Matrix multiply with one operand stored 4-bit, or in any form a {@link Source} decodes (BF16:
+ * {@link Bf16Gemm} uses these blocked products for all but few-row shapes):
  * {@code C = beta·C + op(A)·op(B)} as {@link Gemm#sgemm}, the stored operand dequantised block by
  * block into a reused float scratch and each block multiplied by {@link Gemm#sgemm}.
  *
@@ -28,7 +29,7 @@ public final class Quant4Gemm {
         void decode(float[] dst, int dstOff, long start, int n);
     }
 
-    /** The block side aimed at, in columns (rows) of C, as {@link Bf16Gemm}'s. */
+    /** The block side aimed at, in columns (rows) of C ({@link Bf16Gemm}'s Javadoc has the measurements behind it). */
     static final int BLOCK_SIDE = 1024;
     /** Block sides of at least this are rounded up to a multiple of it (whole panels of Gemm's kernel). */
     static final int ALIGN = 64;

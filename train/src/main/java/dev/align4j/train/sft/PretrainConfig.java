@@ -27,7 +27,6 @@ public class PretrainConfig extends SFTConfig {
 
     @Override
     public void validate() {
-        modelNameOrPath = tokenizerName; // the tokenizer folder stands for the model folder in SFT's checks
         super.validate();
         if ((configName == null) == (modelConfig == null)) throw bad("config_name", configName, "or model_config: give exactly one");
         if (tokenizerName == null) throw bad("tokenizer_name", null, "is required (a tokenizer folder)");

@@ -47,11 +47,15 @@ public class SFTConfig extends TrainingArguments {
     @Override
     public void validate() {
         super.validate();
-        if (modelNameOrPath == null || modelNameOrPath.isBlank()) throw bad("model_name_or_path", modelNameOrPath, "is required");
         if (datasetName == null || datasetName.isBlank()) throw bad("dataset_name", datasetName, "is required (a local file, folder or glob)");
         if (maxLength < 1) throw bad("max_length", maxLength, "must be >= 1");
         if (testSize != null && !(testSize > 0)) throw bad("test_size", testSize, "must be > 0 (a fraction, or a number of rows)");
         truncation();
+    }
+
+    /** Checks that a model folder is named: SFT fine-tunes one (pretraining builds its own instead). */
+    public void requireModel() {
+        if (modelNameOrPath == null || modelNameOrPath.isBlank()) throw bad("model_name_or_path", modelNameOrPath, "is required");
     }
 
     /** The data layer's processing options. */

@@ -61,6 +61,7 @@ public final class SftTrainer {
     /** A ready loop over the config's model and data (call {@link TrainerLoop#run}). */
     public static TrainerLoop<Batch> create(SFTConfig c, Progress progress) throws IOException {
         c.validate();
+        c.requireModel();
         Path modelDir = Path.of(c.modelNameOrPath);
         return create(c, HfModels.load(modelDir, LoadOptions.defaults().withLoadIn4Bit(PeftArguments.quantization(c))), modelDir,
                 progress);

@@ -28,7 +28,8 @@ import java.util.Map;
  * forward and backward on each with its loss divided by that count, clip the global gradient norm to
  * {@code max_grad_norm} (the norm before clipping is logged as {@code grad_norm}), set the learning
  * rate of the schedule at this step, take an AdamW step (weight decay on matrices only: transformers
- * exempts biases and norm weights), zero the gradients. Every {@code logging_steps} steps a record
+ * exempts biases and norm weights), zero the gradients — clipping's scale, the step and the zeroing
+ * in one pass over memory ({@link dev.align4j.tensor.optim.AdamW#stepAndZeroGrad}). Every {@code logging_steps} steps a record
  * goes to {@code log_history}, {@code OUTPUT_DIR/metrics.jsonl} and the console: {@code loss} (the
  * mean of the steps' losses since the last record), {@code grad_norm}, {@code learning_rate} (the
  * one this step used), {@code epoch} (fractional), {@code num_tokens}, the objective's metrics as
@@ -151,11 +152,10 @@ public final class TrainerLoop<B> {
                 loss.metricSums().forEach((k, v) -> windowMetrics.merge(k, v, Double::sum));
             }
             List<Tensor> params = optimizer.params();
-            double gradNorm = args.maxGradNorm > 0 ? GradClip.clipGradNorm(params, args.maxGradNorm) : GradClip.totalNorm(params);
+            double gradNorm = GradClip.totalNorm(params);
             double lr = schedule.learningRate(s.globalStep);
             optimizer.setLearningRate(lr);
-            optimizer.step();
-            optimizer.zeroGrad();
+            optimizer.stepAndZeroGrad(args.maxGradNorm > 0 ? GradClip.coefficient(gradNorm, args.maxGradNorm) : 1f);
             s.globalStep++;
             s.numInputTokensSeen += tokens;
             s.epoch = (double) s.globalStep / stepsPerEpoch;

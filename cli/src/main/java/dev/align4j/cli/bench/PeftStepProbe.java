@@ -129,8 +129,7 @@ public final class PeftStepProbe {
             Tensor loss = Elementwise.neg(Reductions.mean(logp));
             double value = loss.item();
             loss.backward();
-            optimizer.step();
-            optimizer.zeroGrad();
+            optimizer.stepAndZeroGrad(1f);
             return value;
         }
     }

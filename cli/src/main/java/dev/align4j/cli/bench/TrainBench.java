@@ -186,9 +186,7 @@ public final class TrainBench implements Runnable {
             Tensor loss = Elementwise.mulScalar(Reductions.sum(model.tokenLogProbs(batch, labels)), -1f / tokens);
             double atPeak = measure ? liveMib() : 0;
             loss.backward();
-            GradClip.clipGradNorm(params, 1.0);
-            opt.step();
-            opt.zeroGrad();
+            opt.stepAndZeroGrad(GradClip.coefficient(GradClip.totalNorm(params), 1.0)); // as TrainerLoop runs clip + step + zero_grad
             return new double[] {atPeak, measure ? liveMib() : 0};
         }
 

@@ -37,8 +37,10 @@ public final class OptimizerKernels {
     private static final int ADAMW_WORK = 16;
 
     /**
-     * One AdamW step for one parameter, in place ({@code _single_tensor_adamw}, non-amsgrad):
+     * One AdamW step for one parameter, in place ({@code _single_tensor_adamw}, non-amsgrad), on the
+     * gradient scaled first as gradient clipping scales it:
      * <pre>
+     * g ← g·gradScale                     clip_grad_norm_'s grad.mul_(clip_coef), 1 when not clipping
      * p ← p·decay                         param.mul_(1 − lr·λ)
      * m ← lerp(m, g, lerpWeight)          exp_avg.lerp_(grad, 1 − β1)
      * v ← v·β2 + ((1−β2)·g)·g             exp_avg_sq.mul_(β2).addcmul_(grad, grad, value=1 − β2)
@@ -46,15 +48,23 @@ public final class OptimizerKernels {
      * p ← p + (negStepSize·m) / d         param.addcdiv_(exp_avg, denom, value=−lr/bias_correction1)
      * </pre>
      * with {@code lerp(a, b, w) = fma(w, b − a, a)} for {@code |w| < 0.5}, else
-     * {@code fma(w − 1, b − a, b)}.
+     * {@code fma(w − 1, b − a, b)}. With {@code zeroGrad} the gradient is then set to zero
+     * ({@code zero_grad(set_to_none=False)}).
+     *
+     * <p>Why scaling and zeroing are here: clipping's scale pass reads and writes every gradient
+     * and zeroing writes it once more, each a full pass over memory as large as the model; done in
+     * this pass, where the gradient is read anyway, they cost no traffic of their own. GPT-2 124M,
+     * B=4×T=64, 2 threads: clip 52 ms + step 78 ms + zero 52 ms a step as separate passes. Scaling
+     * in a register is the same float product as scaling in place, so the result is bit-identical
+     * to the separate passes, and a scale of 1 leaves every gradient as it is.
      *
      * @param param       the parameter's storage, elements {@code [paramOff, paramOff + n)}; updated
      * @param expAvg      first moment m, {@code [0, n)}; updated
      * @param expAvgSq    second moment v, {@code [0, n)}; updated
-     * @param grad        the gradient g, {@code [0, n)}
+     * @param grad        the gradient g, {@code [0, n)}; set to zero when {@code zeroGrad}
      */
     public static void adamw(float[] param, int paramOff, float[] expAvg, float[] expAvgSq, float[] grad, int n,
-                             float decay, float lerpWeight, float beta2, float oneMinusBeta2,
+                             float gradScale, boolean zeroGrad, float decay, float lerpWeight, float beta2, float oneMinusBeta2,
                              float negStepSize, float bc2Sqrt, float eps) {
         requireRange("adamw", "param", param, paramOff, n);
         requireRange("adamw", "exp_avg", expAvg, 0, n);
@@ -65,8 +75,10 @@ public final class OptimizerKernels {
         Parallel.forRange(n, Parallel.grain(n, ADAMW_WORK), (start, end) -> {
             FloatVector coeffV = FloatVector.broadcast(F, coeff);
             int i = start;
+            FloatVector zero = FloatVector.zero(F);
             for (int bound = start + F.loopBound(end - start); i < bound; i += F.length()) {
-                FloatVector g = FloatVector.fromArray(F, grad, i);
+                FloatVector g = FloatVector.fromArray(F, grad, i).mul(gradScale);
+                if (zeroGrad) zero.intoArray(grad, i);
                 FloatVector m = FloatVector.fromArray(F, expAvg, i);
                 FloatVector p = FloatVector.fromArray(F, param, paramOff + i).mul(decay);
                 m = g.sub(m).fma(coeffV, small ? m : g);
@@ -78,7 +90,8 @@ public final class OptimizerKernels {
                 p.intoArray(param, paramOff + i);
             }
             for (; i < end; i++) {
-                float g = grad[i];
+                float g = grad[i] * gradScale;
+                if (zeroGrad) grad[i] = 0f;
                 float m = expAvg[i];
                 float p = param[paramOff + i] * decay;
                 m = Math.fma(g - m, coeff, small ? m : g);

@@ -116,6 +116,20 @@ public final class AdamW {
 
     /** One update of every parameter that has a gradient, at the current learning rate. */
     public void step() {
+        step(1f, false);
+    }
+
+    /**
+     * {@link #step()} on the gradients multiplied by {@code gradScale} (the coefficient of
+     * {@link GradClip#coefficient}), then {@link #zeroGrad()}: what a trainer runs after
+     * {@code clip_grad_norm_}, as one pass over memory instead of three, with the same result to
+     * the bit ({@link OptimizerKernels#adamw} says why).
+     */
+    public void stepAndZeroGrad(float gradScale) {
+        step(gradScale, true);
+    }
+
+    private void step(float gradScale, boolean zeroGrad) {
         for (int i = 0; i < params.size(); i++) {
             Tensor p = params.get(i);
             float[] g = p.gradOrNull(); // (numel)
@@ -125,7 +139,7 @@ public final class AdamW {
             double biasCorrection2 = 1 - Math.pow(beta2, t);
             double stepSize = lr / biasCorrection1;
             double biasCorrection2Sqrt = Math.sqrt(biasCorrection2);
-            OptimizerKernels.adamw(p.storage(), p.offset(), expAvg[i], expAvgSq[i], g, p.numel(),
+            OptimizerKernels.adamw(p.storage(), p.offset(), expAvg[i], expAvgSq[i], g, p.numel(), gradScale, zeroGrad,
                     (float) (1 - lr * weightDecay[i]), (float) (1 - beta1), (float) beta2, (float) (1 - beta2),
                     (float) -stepSize, (float) biasCorrection2Sqrt, (float) eps);
         }

@@ -39,19 +39,30 @@ public final class GradClip {
      * @return the total norm before clipping (NaN or infinity when a gradient holds such values)
      */
     public static double clipGradNorm(List<Tensor> params, double maxNorm) {
+        coefficient(0, maxNorm); // checks maxNorm before any pass over the gradients
+        double norm = totalNorm(params);
+        float coef = coefficient(norm, maxNorm);
+        if (coef != 1f) {
+            for (Tensor p : params) {
+                float[] g = p.gradOrNull();
+                if (g != null) OptimizerKernels.scale(g, 0, p.numel(), coef);
+            }
+        }
+        return norm;
+    }
+
+    /**
+     * The factor {@link #clipGradNorm} multiplies every gradient by for a total norm {@code norm}:
+     * {@code min(1, maxNorm / (norm + 1e-6))} rounded to float, NaN when the norm is NaN. For an
+     * optimizer that applies it in its own pass ({@link AdamW#stepAndZeroGrad}).
+     */
+    public static float coefficient(double norm, double maxNorm) {
         if (!(maxNorm > 0) || Double.isInfinite(maxNorm)) {
             throw new IllegalArgumentException("clipGradNorm: max_grad_norm must be finite and > 0, got " + maxNorm
                     + " (to turn clipping off, don't call it)");
         }
-        double norm = totalNorm(params);
         double coef = Math.min(maxNorm / (norm + EPS), 1.0); // NaN stays NaN, as torch.clamp
-        if (!(coef >= 1.0)) {
-            for (Tensor p : params) {
-                float[] g = p.gradOrNull();
-                if (g != null) OptimizerKernels.scale(g, 0, p.numel(), (float) coef);
-            }
-        }
-        return norm;
+        return coef >= 1.0 ? 1f : (float) coef;
     }
 
     /** The total L2 norm of the gradients of {@code params}, summed in parameter order; 0 when none has one. */

@@ -248,6 +248,42 @@ class AdamWTest {
         assertNotSame(saved.get(0).expAvg(), first.state().get(0).expAvg(), "state() must hand out copies");
     }
 
+    /**
+     * The fused pass against the three it replaces: clip (a coefficient below 1, and a norm under
+     * the limit, coefficient 1), step, zero_grad — bit for bit, on sizes with a vector tail and one
+     * large enough to be split over threads.
+     */
+    @ParameterizedTest
+    @ValueSource(doubles = {0.5, 1e6})
+    void stepAndZeroGradEqualsClipThenStepThenZeroGrad(double maxNorm) {
+        int[] sizes = {37, 300_001};
+        Tensor[] fused = new Tensor[sizes.length], separate = new Tensor[sizes.length];
+        for (int j = 0; j < sizes.length; j++) {
+            fused[j] = GradCheck.param(j + 1, sizes[j]);
+            separate[j] = fused[j].copy().requiresGrad(true);
+        }
+        AdamW one = new AdamW(List.of(new ParamGroup(List.of(fused), 0.1)), 1e-2);
+        AdamW three = new AdamW(List.of(new ParamGroup(List.of(separate), 0.1)), 1e-2);
+        for (int s = 0; s < 3; s++) {
+            for (int j = 0; j < sizes.length; j++) {
+                float[] g = randomGrad(10L * s + j, sizes[j]);
+                setGrad(fused[j], g);
+                setGrad(separate[j], g);
+            }
+            double norm = GradClip.totalNorm(List.of(fused));
+            assertEquals(norm, GradClip.clipGradNorm(List.of(separate), maxNorm));
+            three.step();
+            three.zeroGrad();
+            one.stepAndZeroGrad(GradClip.coefficient(norm, maxNorm));
+            for (int j = 0; j < sizes.length; j++) {
+                assertArrayEquals(separate[j].toArray(), fused[j].toArray(), "params, step " + s + ", size " + sizes[j]);
+                assertArrayEquals(new float[sizes[j]], fused[j].gradOrNull(), "gradient zeroed, size " + sizes[j]);
+            }
+        }
+        assertEquals(1f, GradClip.coefficient(10, 20), "under the limit: gradients untouched");
+        assertTrue(GradClip.coefficient(13, 1) < 1f);
+    }
+
     @Test
     void zeroGradZeroesEveryGradient() {
         Tensor a = param(1f, 2f);

@@ -107,7 +107,7 @@ class GradClipTest {
         assertMessage(() -> GradClip.clipGradNorm(p, Double.NaN), "max_grad_norm");
         assertMessage(() -> OptimizerKernels.scale(new float[4], 2, 3, 1f), "scale: x holds 4 floats");
         assertMessage(() -> OptimizerKernels.sumOfSquares(new float[4], -1, 2), "sumOfSquares");
-        assertMessage(() -> OptimizerKernels.adamw(new float[4], 0, new float[3], new float[4], new float[4], 4,
+        assertMessage(() -> OptimizerKernels.adamw(new float[4], 0, new float[3], new float[4], new float[4], 4, 1f, false,
                 1f, 0.1f, 0.999f, 0.001f, -0.1f, 1f, 1e-8f), "adamw: exp_avg holds 3 floats");
         assertMessage(() -> OptimizerKernels.sgd(new float[4], 0, null, new float[2], 4,
                 0f, 0f, 1f, false, false, -0.1f), "sgd: grad holds 2 floats");

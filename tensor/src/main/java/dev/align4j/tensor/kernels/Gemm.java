@@ -38,9 +38,9 @@ import java.util.Arrays;
  * then broadcasts from 12 streams: 10% slower), walking row panels outside column panels, and
  * tasks of 240 rows or 512 columns (no faster).
  *
- * <p>Products of few rows ({@code m ≤} {@link SkinnyGemm#MAX_M}: a decode step) go to
- * {@link SkinnyGemm}, which streams B once instead of packing all of it; its rows are bit-identical
- * to the ones computed here. Deliberately not here: a separate path for few columns ({@code n} of
+ * <p>Products of a small A (few rows: a decode step; or at most {@link SkinnyGemm#MAX_PACKED_A}
+ * floats: a training micro-batch) go to {@link SkinnyGemm}, which packs A whole and streams B once
+ * instead of packing all of it per block; its rows are bit-identical to the ones computed here. Deliberately not here: a separate path for few columns ({@code n} of
  * a few); they take this path, pay the packing and fill a fraction of each tile.
  */
 public final class Gemm {
@@ -104,7 +104,7 @@ public final class Gemm {
             }
             return;
         }
-        if (m <= SkinnyGemm.MAX_M) {
+        if (SkinnyGemm.takes(m, k)) {
             SkinnyGemm.sgemm(transA, m, n, k, a, aOff, lda, new SkinnyGemm.FloatPanels(transB, b, bOff, ldb, n),
                     c, cOff, ldc, accumulate, parallel);
             return;

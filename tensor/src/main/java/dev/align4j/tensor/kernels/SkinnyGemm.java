@@ -6,10 +6,11 @@ import static dev.align4j.tensor.kernels.GemmMicroKernel.NR;
 import java.lang.foreign.MemorySegment;
 
 /**
- * The products of few rows: {@code C = beta·C + op(A)·op(B)} for {@code m ≤} {@link #MAX_M} — a
- * decode step of generation, where the cost is reading B, the weights — with B streamed from
- * memory once per call and no packed copy of it written back. {@link Gemm#sgemm} and
- * {@link Bf16Gemm#sgemmB} route these shapes here.
+ * The products of a small A: {@code C = beta·C + op(A)·op(B)} for {@code m ≤} {@link #MAX_M} — a
+ * decode step of generation, where the cost is reading B, the weights — or an A of at most
+ * {@link #MAX_PACKED_A} floats (a training micro-batch: 256 tokens of width 768), with B streamed
+ * from memory once per call and no packed copy of it written back. {@link Gemm#sgemm} routes these
+ * shapes here ({@link #takes}), {@link Bf16Gemm#sgemmB} the few-row ones.
  *
  * <p>What it is: all of {@code op(A)} is packed once, on the calling thread, block after block of
  * {@code k}; then one parallel phase (one barrier) runs one of three paths:
@@ -44,6 +45,21 @@ final class SkinnyGemm {
 
     /** Rows of C up to which products take this path. */
     static final int MAX_M = 32;
+    /**
+     * Floats of A (m·k) up to which a product of more rows takes this path too: A packed whole
+     * (1 MiB) sits in L2 beside a task's run of B panels, and each B panel is packed once and used by
+     * every row panel, where {@link Gemm} shares one packed block of B (n·kc floats) that goes out to
+     * memory when n is large, and pays a barrier per block. GPT-2 124M training shapes at m = 256 (the
+     * forward, dX and dW products of every matrix, the tied head included; 2 threads, same run):
+     * 184 GFLOP/s through {@link Gemm}'s blocks, 223 here; the head's forward 150 → 235. At m = 512
+     * (2^19 floats of A) the gain was mixed per shape, so the bound stays at 2^18.
+     */
+    static final int MAX_PACKED_A = 1 << 18;
+
+    /** Whether {@link Gemm#sgemm} runs a product of {@code m} rows and depth {@code k} here. */
+    static boolean takes(int m, int k) {
+        return m <= MAX_M || (long) m * k <= MAX_PACKED_A;
+    }
     /**
      * Column panels per task of the runs path at most (512 columns: row pieces of B of 2 KiB float32,
      * 1 KiB BF16), unless the tasks would be too few for the threads. GPT-2 shapes at m = 32,
@@ -155,7 +171,7 @@ final class SkinnyGemm {
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 
     /**
-     * {@code C = (accumulate ? C : 0) + op(A)·op(B)} for {@code 0 < m ≤ MAX_M}, {@code n, k > 0}:
+     * {@code C = (accumulate ? C : 0) + op(A)·op(B)} for {@code 0 < m}, {@link #takes takes(m, k)}, {@code n, k > 0}:
      * {@code op(A)} (m, k) from {@code a} as in {@link Gemm#sgemm}, {@code op(B)} from {@code b}, C
      * (m, n) with row stride {@code ldc}. The caller has checked every operand.
      */
@@ -165,19 +181,28 @@ final class SkinnyGemm {
         int aBlock = mPanels * MR * kc; // floats per packed block of A
         Workspace ws = WORKSPACE.get();
         float[] packedA = ws.a(Math.toIntExact((long) aBlock * kBlocks));
-        for (int blk = 0; blk < kBlocks; blk++) {
-            int p0 = blk * kc, kb = Math.min(kc, k - p0);
-            if (m > SkinnyKernels.ROWS) {
-                GemmPacking.packA(transA, a, aOff, lda, m, 0, mPanels, p0, kb, packedA, blk * aBlock);
-                continue;
-            }
-            for (int p = 0; p < kb; p++) { // the few-rows kernels read the first ROWS floats of each MR
-                for (int i = 0; i < SkinnyKernels.ROWS; i++) {
-                    packedA[blk * aBlock + p * MR + i] = i >= m ? 0f : a[aOff + (transA ? (p0 + p) * lda + i : i * lda + p0 + p)];
+        boolean par = parallel && 2L * Math.max(m, SkinnyKernels.ROWS) * n * k >= Gemm.PARALLEL_FLOPS; // the flops the kernels run
+        if (m > SkinnyKernels.ROWS) { // runs of A_RUN row panels of each block, over the pool when there are many rows
+            int runs = Math.ceilDiv(mPanels, Gemm.A_RUN);
+            Parallel.Range pack = (s, e) -> {
+                for (int x = s; x < e; x++) {
+                    int blk = x / runs, r = (x % runs) * Gemm.A_RUN, p0 = blk * kc;
+                    GemmPacking.packA(transA, a, aOff, lda, m, r * MR, Math.min(Gemm.A_RUN, mPanels - r), p0, Math.min(kc, k - p0),
+                            packedA, blk * aBlock + r * MR * Math.min(kc, k - p0));
+                }
+            };
+            if (par && runs * kBlocks > 1) Parallel.forRange(runs * kBlocks, 1, pack);
+            else pack.run(0, runs * kBlocks);
+        } else {
+            for (int blk = 0; blk < kBlocks; blk++) {
+                int p0 = blk * kc, kb = Math.min(kc, k - p0);
+                for (int p = 0; p < kb; p++) { // the few-rows kernels read the first ROWS floats of each MR
+                    for (int i = 0; i < SkinnyKernels.ROWS; i++) {
+                        packedA[blk * aBlock + p * MR + i] = i >= m ? 0f : a[aOff + (transA ? (p0 + p) * lda + i : i * lda + p0 + p)];
+                    }
                 }
             }
         }
-        boolean par = parallel && 2L * Math.max(m, SkinnyKernels.ROWS) * n * k >= Gemm.PARALLEL_FLOPS; // the flops the kernels run
         if (b.transB()) {
             byStagedPanels(m, n, k, kc, kBlocks, packedA, aBlock, b, c, cOff, ldc, accumulate, par);
             return;

@@ -15,15 +15,21 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * Batch invariance of the products ({@link Gemm#sgemm}, {@link Bf16Gemm#sgemmB}): a row of C is
  * bit-identical whether it is computed alone (m = 1, the few-rows kernel of {@link SkinnyGemm}),
- * among a few rows (m = 3, 17: the skinny path with the 12-row kernel) or in a large product
- * (m = 64, 300: the packed path), whatever the other rows of A hold — float32 and BF16 B, both
+ * among a few rows (m = 3, 17: the skinny path with the 12-row kernel), in a larger product of a
+ * small A (m = 64, 300 at most depths: the same path, A packed whole) or in a product of an A past
+ * {@link SkinnyGemm#MAX_PACKED_A} floats ({@link Gemm}'s blocked path), whatever the other rows of A hold — float32 and BF16 B, both
  * layouts of A and B, k over several blocks and odd sizes, overwriting and accumulating. The
  * engine's promise that a seeded completion is the same alone and inside a batch rests on it.
  * Also: the skinny path on the pool and on one thread, and a BF16 B too short for its shape.
  * Its agreement with a float64 reference is in {@link GemmTest}, with BF16 in {@link Bf16GemmTest}.
  */
 class SkinnyGemmTest {
-    private static final int[] MS = {3, 17, 64, 300};
+    /** Rows of the batches a row is put in: the skinny path, then the first m that takes the blocked path at depth k. */
+    private static int[] batchRows(int k) {
+        int blocked = SkinnyGemm.MAX_PACKED_A / k + 1;
+        assertTrue(!SkinnyGemm.takes(blocked, k) && SkinnyGemm.takes(300, Math.min(k, 600)));
+        return new int[] {3, 17, 64, 300, blocked};
+    }
 
     /** B, stored (k, n) or (n, k) with a padded row, as float32 and as BF16 with the same values. */
     private record B(boolean trans, int n, int k, int ld, float[] widened, MemorySegment bf16) {
@@ -58,7 +64,7 @@ class SkinnyGemmTest {
             c0[r] = random(rng, n);
             for (int acc = 0; acc < 2; acc++) alone[acc][r] = b.times(bf16, transA, 1, rows[r], c0[r], acc == 1);
         }
-        for (int m : MS) {
+        for (int m : batchRows(k)) {
             int[] at = {0, m / 2, m - 1}; // where the three rows sit among random others
             float[] a = random(rng, m * k), c = random(rng, m * n);
             for (int r = 0; r < 3; r++) {
@@ -77,7 +83,8 @@ class SkinnyGemmTest {
     }
 
     @ParameterizedTest(name = "m={0} transA={1} transB={2}")
-    @CsvSource({"1,false,true", "3,true,false", "4,false,false", "5,true,true", "17,false,true", "32,true,false"})
+    @CsvSource({"1,false,true", "3,true,false", "4,false,false", "5,true,true", "17,false,true", "32,true,false",
+            "256,true,false", "300,false,true"})
     void theSkinnyPathGivesTheSameBitsOnThePoolAndOnOneThread(int m, boolean transA, boolean transB) {
         int n = 1000, k = 600;
         B b = B.random(3, transB, n, k);

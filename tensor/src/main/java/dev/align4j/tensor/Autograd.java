@@ -1,5 +1,7 @@
 package dev.align4j.tensor;
 
+import dev.align4j.tensor.kernels.ElementwiseKernels;
+
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -71,8 +73,7 @@ public final class Autograd {
     /** Adds {@code grad} into {@code target}'s gradient at {@code targetOffset}, if it wants one. */
     public static void accumulate(Tensor target, float[] grad, int targetOffset) {
         if (!target.requiresGrad() || grad == null) return;
-        float[] g = target.gradBuffer();
-        for (int i = 0; i < grad.length; i++) g[targetOffset + i] += grad[i];
+        ElementwiseKernels.accumulate(target.gradBuffer(), targetOffset, grad, 0, 1f, grad.length); // fma(g, 1, acc): the plain sum
     }
 
     /**

@@ -1,7 +1,9 @@
 package dev.align4j.tensor;
 
 import dev.align4j.tensor.kernels.Bf16Gemm;
+import dev.align4j.tensor.kernels.ElementwiseKernels;
 import dev.align4j.tensor.kernels.Gemm;
+import dev.align4j.tensor.kernels.ReductionKernels;
 import dev.align4j.tensor.kernels.Quant4Gemm;
 
 /**
@@ -182,18 +184,11 @@ public final class Linalg {
             throw new IllegalArgumentException(op + ": bias " + bias.describe() + " does not match the " + out + " outputs");
         }
         Tensor z = new Tensor(y.data, 0, y.shape()); // same storage: the bias is added in place
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < out; j++) z.data[i * out + j] += bias.data[bias.offset + j];
-        }
+        ElementwiseKernels.addToRows(z.data, bias.data, bias.offset, n, out);
         Autograd.record(z, op + "_bias", () -> {
             float[] g = z.gradOrNull();
             Autograd.accumulate(y, g, 0);
-            if (bias.requiresGrad()) {
-                float[] gb = bias.gradBuffer();
-                for (int i = 0; i < n; i++) {
-                    for (int j = 0; j < out; j++) gb[j] += g[i * out + j];
-                }
-            }
+            if (bias.requiresGrad()) ReductionKernels.accumulateColumns(bias.gradBuffer(), g, n, out);
         }, y, bias);
         return z;
     }

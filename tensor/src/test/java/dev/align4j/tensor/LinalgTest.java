@@ -70,6 +70,27 @@ class LinalgTest {
         }, x, w, b);
     }
 
+    /**
+     * The bias added and its gradient summed over the pool (300 rows, 1003 columns: vector tails,
+     * several chunks) round exactly as plain loops: {@code y[i, j] = (x·W)[i, j] + b[j]}, and
+     * {@code b.grad[j] += g[0, j]}, then {@code += g[1, j]}, … one row at a time into what was there.
+     */
+    @Test
+    void biasOverThePoolRoundsAsThePlainLoops() {
+        int n = 300, in = 3, out = 1003;
+        Tensor x = GradCheck.param(11, n, in), w = GradCheck.param(12, in, out), b = GradCheck.param(13, out);
+        float[] prior = Tensor.randn(14, out).toArray(), g = Tensor.randn(15, n, out).toArray();
+        System.arraycopy(prior, 0, b.gradBuffer(), 0, out);
+        Tensor y = Linalg.conv1d(x, w, b);
+        float[] product = Linalg.matmul(x, w, false, false).toArray(), bias = b.toArray(), expected = new float[n * out];
+        for (int i = 0; i < n; i++) for (int j = 0; j < out; j++) expected[i * out + j] = product[i * out + j] + bias[j];
+        org.junit.jupiter.api.Assertions.assertArrayEquals(expected, y.toArray());
+        y.backward(Tensor.of(g, n, out));
+        float[] gradient = prior.clone();
+        for (int i = 0; i < n; i++) for (int j = 0; j < out; j++) gradient[j] += g[i * out + j];
+        org.junit.jupiter.api.Assertions.assertArrayEquals(gradient, b.gradOrNull());
+    }
+
     @ParameterizedTest(name = "n={0} in={1} out={2}")
     @CsvSource({"1,1,1", "7,33,65", "33,7,127"})
     void conv1dWithBiasMatchesFloat64AndFiniteDifferences(int n, int in, int out) {

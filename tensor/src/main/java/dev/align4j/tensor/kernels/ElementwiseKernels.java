@@ -44,6 +44,20 @@ public final class ElementwiseKernels {
         });
     }
 
+    /** {@code y[r, j] += bias[bOff + j]} for a row-major {@code y} (rows, cols), in place: a linear layer's bias. */
+    public static void addToRows(float[] y, float[] bias, int bOff, int rows, int cols) {
+        Parallel.forRange(rows, Parallel.grain(rows, cols), (r0, r1) -> {
+            int bound = S.loopBound(cols);
+            for (int r = r0; r < r1; r++) {
+                int row = r * cols, j = 0;
+                for (; j < bound; j += L) {
+                    FloatVector.fromArray(S, y, row + j).add(FloatVector.fromArray(S, bias, bOff + j)).intoArray(y, row + j);
+                }
+                for (; j < cols; j++) y[row + j] += bias[bOff + j];
+            }
+        });
+    }
+
     /** {@code out = a - b}. */
     public static void sub(float[] out, float[] a, int aOff, float[] b, int bOff, int n) {
         Parallel.forRange(n, grain(n, CHEAP), (s, e) -> {

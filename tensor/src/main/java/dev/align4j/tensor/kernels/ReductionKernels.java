@@ -60,6 +60,25 @@ public final class ReductionKernels {
         }
     }
 
+    /**
+     * {@code acc[j] += g[r, j]} for rows {@code r = 0, 1, …} of a row-major {@code g} (rows, cols) in
+     * order, added one by one into {@code acc}: a bias gradient, rounded exactly as the plain loop
+     * over rows. Columns are split over {@link Parallel} in whole vectors.
+     */
+    public static void accumulateColumns(float[] acc, float[] g, int rows, int cols) {
+        int grain = (Parallel.grain(cols, rows) + L - 1) / L * L;
+        Parallel.forRange(cols, grain, (j0, j1) -> {
+            int bound = j0 + S.loopBound(j1 - j0);
+            for (int r = 0; r < rows; r++) {
+                int row = r * cols, j = j0;
+                for (; j < bound; j += L) {
+                    FloatVector.fromArray(S, acc, j).add(FloatVector.fromArray(S, g, row + j)).intoArray(acc, j);
+                }
+                for (; j < j1; j++) acc[j] += g[row + j];
+            }
+        });
+    }
+
     /** {@code gx[o, k, i] += scale · g[o, i]} for every {@code k}: the backward of sum ({@code scale = 1}) and mean. */
     public static void sumBackward(float[] gx, float[] g, float scale, int outer, int size, int inner) {
         Parallel.forRange(outer, Parallel.grain(outer, (long) size * inner), (o0, o1) -> {

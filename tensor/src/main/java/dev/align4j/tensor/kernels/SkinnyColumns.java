@@ -31,7 +31,7 @@ import jdk.incubator.vector.IntVector;
  * any other path computes.
  *
  * <p>Float32 is transposed and multiplied in one method, the accumulators in registers: from L2
- * (one thread, m = 1, B 16 × 768 blocks) it ran at 27-28 GB/s of B, against 18-20 GB/s when the
+ * (one thread, m = 1, k = 768) it ran at 27-32 GB/s of B, against 18-20 GB/s when the
  * transpose wrote a 16 × 16 block to L1 for a loop to multiply from, the way BF16 has to go (see
  * its method). The lanes of a call need not be neighbouring rows of B: {@link SkinnyGemm} gives
  * them rows {@link SkinnyGemm#STRIPS} apart, so each streams its own contiguous run of B.
@@ -73,8 +73,9 @@ final class SkinnyColumns {
      * {@code 2L} values of {@code p}: row {@code q} of the block holds {@code B[0:L, 2q]} in its low
      * halves and {@code B[0:L, 2q + 1]} in its high ones, widened by a shift and a mask and
      * multiplied in that order. The accumulators stay in this method while the transposes run in
-     * their own: with the widening and the multiplying in the transposing method, C1 ran out of
-     * virtual registers.
+     * their own: with the widening and the multiplying in the transposing method (for one or two
+     * rows of C), C1 ran out of virtual registers and the method stayed in its tier-2 C1 code
+     * at 0.1 GB/s.
      */
     static void columns(int m, int lanes, int k, int kc, float[] a, int aBlock, MemorySegment b, long bi, long ld,
                         float[] c, int ci, int ldc, int cs, boolean accumulate, float[] block, float[] sums) {

@@ -28,6 +28,8 @@ import jdk.incubator.vector.VectorSpecies;
  * methods are straight-line and of about the same size on purpose: a version that staged the
  * block through memory between stages was 2.6× slower, and one that also widened in the
  * transposing method never left C1 (it ran out of registers there) and ran 100× slower.
+ * {@link SkinnyColumns} runs the same butterfly (its lanes, and the BF16 transpose) on B read in
+ * place, multiplying the columns as they come out instead of packing them.
  *
  * <p>What it is not: species-agnostic. It needs 16 float lanes (AVX-512, {@link #SUPPORTED}); with
  * other vector sizes {@link GemmPacking} keeps its gathers. Nor does it check bounds: the caller
@@ -36,15 +38,16 @@ import jdk.incubator.vector.VectorSpecies;
 final class PanelTranspose {
     private PanelTranspose() {}
 
-    private static final int L = 16;
+    /** Lanes of the vectors, and the side of a transposed block. */
+    static final int L = 16;
     /** Whether the preferred species has the 16 lanes this class is written for. */
     static final boolean SUPPORTED = S.length() == L;
 
     /** Shorts of a whole vector: loaded as shorts, which the Vector API also reads fast from a short[]-backed segment, then seen as 32-bit pairs. */
     private static final VectorSpecies<Short> H = VectorSpecies.of(short.class, S.vectorShape());
     /** Per stage (pairs of rows 8, 4, 2, 1 apart), the lanes {@code selectFrom} takes for the low and the high output. */
-    private static final FloatVector LO0 = lanes(8, 0), HI0 = lanes(8, 8), LO1 = lanes(4, 0), HI1 = lanes(4, 4);
-    private static final FloatVector LO2 = lanes(2, 0), HI2 = lanes(2, 2), LO3 = lanes(1, 0), HI3 = lanes(1, 1);
+    static final FloatVector LO0 = lanes(8, 0), HI0 = lanes(8, 8), LO1 = lanes(4, 0), HI1 = lanes(4, 4);
+    static final FloatVector LO2 = lanes(2, 0), HI2 = lanes(2, 2), LO3 = lanes(1, 0), HI3 = lanes(1, 1);
     /** Per thread: a transposed block of BF16 pairs, before widening. */
     private static final ThreadLocal<float[]> BLOCK = ThreadLocal.withInitial(() -> new float[L * L]);
 
@@ -179,7 +182,7 @@ final class PanelTranspose {
      * values, into {@code block} (16, 16). Kept to the size of the float one: with the widening in
      * it too, C1 ran out of registers and the method never reached C2 (measured 100× slower).
      */
-    private static void transpose(MemorySegment b, long src, long ld, float[] block) {
+    static void transpose(MemorySegment b, long src, long ld, float[] block) {
         FloatVector r0 = ShortVector.fromMemorySegment(H, b, src, ByteOrder.LITTLE_ENDIAN).reinterpretAsFloats();
         FloatVector r1 = ShortVector.fromMemorySegment(H, b, src + 1 * ld, ByteOrder.LITTLE_ENDIAN).reinterpretAsFloats();
         FloatVector r2 = ShortVector.fromMemorySegment(H, b, src + 2 * ld, ByteOrder.LITTLE_ENDIAN).reinterpretAsFloats();

@@ -187,12 +187,12 @@ final class SkinnyKernels {
     }
 
     /** The even columns of pairs, widened. */
-    private static FloatVector low(IntVector pairs) {
+    static FloatVector low(IntVector pairs) {
         return pairs.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 
     /** The odd columns of pairs, widened. */
-    private static FloatVector high(IntVector pairs) {
+    static FloatVector high(IntVector pairs) {
         return pairs.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
     }
 

@@ -20,7 +20,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * {@link SkinnyGemm#MAX_PACKED_A} floats ({@link Gemm}'s blocked path), whatever the other rows of A hold — float32 and BF16 B, both
  * layouts of A and B, k over several blocks and odd sizes, overwriting and accumulating. The
  * engine's promise that a seeded completion is the same alone and inside a batch rests on it.
- * Also: the skinny path on the pool and on one thread, and a BF16 B too short for its shape.
+ * Also: the column path for a B stored (n, k) at offsets and with padding, the skinny path on the
+ * pool and on one thread, and a BF16 B too short for its shape.
  * Its agreement with a float64 reference is in {@link GemmTest}, with BF16 in {@link Bf16GemmTest}.
  */
 class SkinnyGemmTest {
@@ -78,6 +79,49 @@ class SkinnyGemmTest {
                     System.arraycopy(batch, at[r] * n, row, 0, n);
                     assertArrayEquals(alone[acc][r], row, "row " + at[r] + " of m = " + m + (acc == 1 ? ", accumulating" : ""));
                 }
+            }
+        }
+    }
+
+    /**
+     * The column path ({@code m ≤ 4}, B stored (n, k), read in place): its rows of C equal those of
+     * the 12-row kernel (m = 12) and of the packed big product (m = 64), bit for bit, with B, A and C
+     * at offsets and with padded rows; k cut into blocks with tails past the last whole 16 (32 for
+     * BF16) values, n not a multiple of 16 (a last call with fewer lanes) and large enough for
+     * several rows per lane (see {@code SkinnyGemm.STRIPS}).
+     */
+    @ParameterizedTest(name = "m={0} n={1} k={2} transA={3} bf16={4}")
+    @CsvSource({
+            "1,1000,600,false,false", "1,1000,600,false,true", "2,3001,257,true,false", "2,3001,257,false,true",
+            "3,77,1100,false,false", "3,77,1100,true,true", "4,200,768,false,false", "4,200,768,false,true",
+            "1,5,768,false,false", "4,5,40,true,true", "3,16,32,false,false", "1,2304,768,false,true"})
+    void aTransposedBWithFewRowsGivesTheRowsOfAnyLargerProduct(int m, int n, int k, boolean transA, boolean bf16) {
+        SplittableRandom rng = new SplittableRandom(5);
+        int ldb = k + 5, bOff = 7, cOff = 3, ldc = n + 2;
+        float[] values = random(rng, bOff + n * ldb);
+        MemorySegment bits = Bf16Fixtures.bits(values);
+        float[][] rows = new float[m][], c0 = new float[m][];
+        for (int i = 0; i < m; i++) {
+            rows[i] = random(rng, k);
+            c0[i] = random(rng, n);
+        }
+        for (boolean accumulate : new boolean[] {false, true}) {
+            float[][] few = null;
+            for (int big : new int[] {m, 12, 64}) {
+                int aOff = 2, lda = transA ? big + 1 : k + 1;
+                float[] a = random(rng, aOff + (transA ? k : big) * lda), c = random(rng, cOff + big * ldc);
+                int[] at = new int[m]; // where the rows sit among random others
+                for (int i = 0; i < m; i++) {
+                    at[i] = big == m ? i : 1 + 3 * i;
+                    for (int p = 0; p < k; p++) a[aOff + (transA ? p * lda + at[i] : at[i] * lda + p)] = rows[i][p];
+                    System.arraycopy(c0[i], 0, c, cOff + at[i] * ldc, n);
+                }
+                if (bf16) Bf16Gemm.sgemmB(transA, true, big, n, k, a, aOff, lda, bits, bOff, ldb, c, cOff, ldc, accumulate);
+                else Gemm.sgemm(transA, true, big, n, k, a, aOff, lda, values, bOff, ldb, c, cOff, ldc, accumulate);
+                float[][] got = new float[m][n];
+                for (int i = 0; i < m; i++) System.arraycopy(c, cOff + at[i] * ldc, got[i], 0, n);
+                if (few == null) few = got;
+                else for (int i = 0; i < m; i++) assertArrayEquals(got[i], few[i], "row " + i + " against m = " + big + (accumulate ? ", accumulating" : ""));
             }
         }
     }

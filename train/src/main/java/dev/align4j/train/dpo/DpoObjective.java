@@ -8,6 +8,7 @@ import dev.align4j.models.CausalLM;
 import dev.align4j.models.PackedBatch;
 import dev.align4j.models.lora.LoraModel;
 import dev.align4j.tensor.Autograd;
+import dev.align4j.tensor.LogProbs;
 import dev.align4j.tensor.Reductions;
 import dev.align4j.tensor.ShapeOps;
 import dev.align4j.tensor.Tensor;
@@ -16,12 +17,15 @@ import dev.align4j.train.loss.DpoLoss;
 import dev.align4j.train.loss.PairLogps;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * DPO's objective for the shared {@link dev.align4j.train.TrainerLoop}: a batch of preference
  * pairs through the policy and the reference, reduced to each completion's summed log-prob, into
- * {@link DpoLoss}. The loop's items are pairs.
+ * {@link DpoLoss}, with TRL's {@code logits/chosen} and {@code logits/rejected} from the policy's
+ * logits. The loop's items are pairs.
  *
  * <p>A batch packs each pair's chosen and rejected sequence side by side ({@link #batch}: chosen 0,
  * rejected 0, chosen 1, …), so one forward pass covers both, as TRL's {@code concatenated_forward}
@@ -94,7 +98,9 @@ public final class DpoObjective implements Objective<Batch> {
     @Override
     public Loss loss(Batch b) {
         if (b.sequences() % 2 != 0) throw new IllegalArgumentException("a DPO batch holds pairs: an even number of sequences, got " + b.sequences());
-        PairLogps logps = pairLogps(b, policy.tokenLogProbs(b.packed(), b.labels()));
+        int[] labels = b.labels();
+        Tensor logits = policy.logits(b.packed()); // (T, V)
+        PairLogps logps = pairLogps(b, LogProbs.tokenLogProbs(logits, labels, PackedBatch.IGNORE));
         PairLogps ref = null;
         switch (reference) {
             case Reference.Frozen(CausalLM model) -> {
@@ -110,7 +116,35 @@ public final class DpoObjective implements Objective<Batch> {
             case Reference.None() -> { }
         }
         DpoLoss.Result r = DpoLoss.compute(options, logps, ref);
-        return new Loss(r.loss(), r.metricSums());
+        Map<String, Double> metrics = new LinkedHashMap<>(r.metricSums());
+        metrics.putAll(meanLogits(b, logits));
+        return new Loss(r.loss(), metrics);
+    }
+
+    /**
+     * TRL 1.x's {@code logits/chosen} and {@code logits/rejected}: the mean over the vocabulary of
+     * the logits at each position that predicts a completion token, averaged over those positions
+     * of the batch's chosen (rejected) sequences; returned times the pairs, as the loop's per-item
+     * sums want.
+     */
+    static Map<String, Double> meanLogits(Batch b, Tensor logits) {
+        float[] rowMeans = Reductions.mean(logits.detach(), 1, false).toArray(); // (T)
+        int[] labels = b.labels();
+        var segments = b.packed().segments();
+        double[] sum = new double[2];
+        long[] count = new long[2];
+        for (int s = 0; s < segments.segments(); s++) {
+            for (int t = segments.start(s); t < segments.end(s); t++) {
+                if (labels[t] == PackedBatch.IGNORE) continue;
+                sum[s % 2] += rowMeans[t];
+                count[s % 2]++;
+            }
+        }
+        int pairs = b.sequences() / 2;
+        Map<String, Double> m = new LinkedHashMap<>();
+        m.put("logits/chosen", count[0] == 0 ? 0 : pairs * sum[0] / count[0]);
+        m.put("logits/rejected", count[1] == 0 ? 0 : pairs * sum[1] / count[1]);
+        return m;
     }
 
     /** The (B) summed target log-probs of the chosen (even) and rejected (odd) sequences, from the (T) token log-probs. */

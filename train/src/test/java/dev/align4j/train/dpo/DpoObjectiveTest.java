@@ -138,7 +138,7 @@ class DpoObjectiveTest {
         List<JsonNode> lines = new ArrayList<>();
         JsonLines.forEach(dir.resolve("out/metrics.jsonl"), l -> lines.add(l.json()));
         for (String key : List.of("loss", "rewards/chosen", "rewards/rejected", "rewards/accuracies", "rewards/margins", "logps/chosen",
-                "logps/rejected")) {
+                "logps/rejected", "logits/chosen", "logits/rejected")) {
             assertTrue(lines.getLast().has(key), key + " in " + lines.getLast());
         }
     }
@@ -179,6 +179,28 @@ class DpoObjectiveTest {
         new TrainerLoop<>(a, policy.model().parameters(), objective, epoch -> batches(train, 4, new Random(epoch)), null,
                 new FullModelState(policy), QUIET).run();
         assertTrue(Double.isFinite(evaluate(objective, batches(pairs(2, 8), 4, null)).get("loss")));
+    }
+
+    /**
+     * logits/chosen: the vocabulary mean of the logits at the positions that predict chosen tokens, averaged over
+     * them, times the pairs; checked against the logits written out by hand for one pair (positions 2 and 3 of the
+     * chosen sequence, 7 and 8 of the packed batch for the rejected one).
+     */
+    @Test
+    void logitMetricsAreTheMeanLogitOverCompletionPositions() {
+        CausalLM m = LlamaModel.random(LlamaConfig.tiny("llama", VOCAB, 16, 2, 2, 1), 7, 0.2);
+        Batch b = batches(pairs(3, 1), 1, null).getFirst();
+        float[] logits = m.logits(b.packed()).toArray(); // (T, V) row-major
+        double chosen = (rowMean(logits, 2) + rowMean(logits, 3)) / 2, rejected = (rowMean(logits, 7) + rowMean(logits, 8)) / 2;
+        Map<String, Double> metrics = DpoObjective.meanLogits(b, m.logits(b.packed()));
+        assertEquals(chosen, metrics.get("logits/chosen"), 1e-6);
+        assertEquals(rejected, metrics.get("logits/rejected"), 1e-6);
+    }
+
+    static double rowMean(float[] logits, int row) {
+        double s = 0;
+        for (int v = 0; v < VOCAB; v++) s += logits[row * VOCAB + v];
+        return s / VOCAB;
     }
 
     @Test

@@ -50,6 +50,11 @@ public record RowFormat(DatasetType type, boolean conversational) {
             return new RowFormat(DatasetType.LANGUAGE_MODELING, false);
         }
         DatasetType type = typeOf(keys);
+        if (type == null && !text && keys.contains("chosen") != keys.contains("rejected")) {
+            String has = keys.contains("chosen") ? "chosen" : "rejected", lacks = has.equals("chosen") ? "rejected" : "chosen";
+            throw row.error("has \"" + has + "\" but no \"" + lacks + "\"; a preference row needs both completions (and"
+                    + " optionally a prompt)");
+        }
         if (type == null || text) {
             if (text) keys.add(textField);
             throw row.error("fits no TRL dataset type: its columns " + keys + " must be one of [" + textField

@@ -152,10 +152,16 @@ public final class LoraModel {
     }
 
     /** A scope in which the adapters are off: the model is its base (the reference policy). */
-    public AutoCloseable disabled() {
+    public Disabled disabled() {
         boolean before = enabled;
         enabled = false;
         return () -> enabled = before;
+    }
+
+    /** The scope of {@link #disabled}: closing it restores the adapters (it throws nothing). */
+    public interface Disabled extends AutoCloseable {
+        @Override
+        void close();
     }
 
     /** Whether the adapters are on. */

@@ -1,0 +1,166 @@
+package dev.align4j.train.dpo;
+
+import dev.align4j.data.Batch;
+import dev.align4j.data.PreferenceExample;
+import dev.align4j.data.PreferenceProcessor;
+import dev.align4j.data.SftExample;
+import dev.align4j.models.CausalLM;
+import dev.align4j.models.PackedBatch;
+import dev.align4j.models.lora.LoraModel;
+import dev.align4j.tensor.Autograd;
+import dev.align4j.tensor.LogProbs;
+import dev.align4j.tensor.Reductions;
+import dev.align4j.tensor.ShapeOps;
+import dev.align4j.tensor.Tensor;
+import dev.align4j.train.Objective;
+import dev.align4j.train.loss.DpoLoss;
+import dev.align4j.train.loss.PairLogps;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * DPO's objective for the shared {@link dev.align4j.train.TrainerLoop}: a batch of preference
+ * pairs through the policy and the reference, reduced to each completion's summed log-prob, into
+ * {@link DpoLoss}, with TRL's {@code logits/chosen} and {@code logits/rejected} from the policy's
+ * logits. The loop's items are pairs.
+ *
+ * <p>A batch packs each pair's chosen and rejected sequence side by side ({@link #batch}: chosen 0,
+ * rejected 0, chosen 1, …), so one forward pass covers both, as TRL's {@code concatenated_forward}
+ * does with its [chosen; rejected] rectangle. The reference is a frozen model, or, under LoRA, the
+ * policy with its adapters off ({@link LoraModel#disabled}), run without gradients: it never
+ * changes. With {@code reference_free} there is none.
+ *
+ * <p>What it is not yet: the {@code align4j dpo} trainer (config, data loading, precomputed
+ * reference log-probs, the prompt shared between a pair's two sequences), which builds on it.
+ */
+public final class DpoObjective implements Objective<Batch> {
+    private final CausalLM policy;
+    private final Reference reference;
+    private final DpoLoss.Options options;
+
+    /** Where the reference log-probs come from. */
+    public sealed interface Reference {
+        /** A separate frozen model (TRL's copy of the initial policy). */
+        record Frozen(CausalLM model) implements Reference {}
+
+        /** The LoRA policy with its adapters off: the base it started from. */
+        record AdaptersOff(LoraModel lora) implements Reference {}
+
+        /** No reference: {@code reference_free}. */
+        record None() implements Reference {}
+    }
+
+    /**
+     * @throws IllegalArgumentException when a frozen reference's vocabulary differs from the
+     *                                  policy's (its log-probs would be of other tokens), or the
+     *                                  reference does not match {@code reference_free}
+     */
+    public DpoObjective(CausalLM policy, Reference reference, DpoLoss.Options options) {
+        if (options.referenceFree() != (reference instanceof Reference.None)) {
+            throw new IllegalArgumentException(options.referenceFree() ? "reference_free is set: pass Reference.None"
+                    : "DPO needs a reference model (or set reference_free)");
+        }
+        if (reference instanceof Reference.Frozen(CausalLM ref) && ref.vocabSize() != policy.vocabSize()) {
+            throw new IllegalArgumentException("the reference model's vocabulary has " + ref.vocabSize() + " tokens, the policy's "
+                    + policy.vocabSize() + "; the reference must share the policy's tokenizer (use the model DPO starts from)");
+        }
+        if (reference instanceof Reference.AdaptersOff(LoraModel lora) && lora.model() != policy) {
+            throw new IllegalArgumentException("the LoRA reference must wrap the policy itself");
+        }
+        this.policy = policy;
+        this.reference = reference;
+        this.options = options;
+    }
+
+    /** Packs pairs as one batch: each pair's chosen sequence, then its rejected one. */
+    public static Batch batch(List<PreferenceExample> pairs, PreferenceProcessor processor) {
+        List<SftExample> sequences = new ArrayList<>(2 * pairs.size());
+        for (PreferenceExample p : pairs) {
+            sequences.add(processor.sequence(p.promptIds(), p.chosenIds()));
+            sequences.add(processor.sequence(p.promptIds(), p.rejectedIds()));
+        }
+        return Batch.of(sequences);
+    }
+
+    @Override
+    public long items(Batch b) {
+        return b.sequences() / 2;
+    }
+
+    @Override
+    public long tokens(Batch b) {
+        return b.size();
+    }
+
+    @Override
+    public Loss loss(Batch b) {
+        if (b.sequences() % 2 != 0) throw new IllegalArgumentException("a DPO batch holds pairs: an even number of sequences, got " + b.sequences());
+        int[] labels = b.labels();
+        Tensor logits = policy.logits(b.packed()); // (T, V)
+        PairLogps logps = pairLogps(b, LogProbs.tokenLogProbs(logits, labels, PackedBatch.IGNORE));
+        PairLogps ref = null;
+        switch (reference) {
+            case Reference.Frozen(CausalLM model) -> {
+                try (var g = Autograd.noGrad()) {
+                    ref = pairLogps(b, model.tokenLogProbs(b.packed(), b.labels()));
+                }
+            }
+            case Reference.AdaptersOff(LoraModel lora) -> {
+                try (var g = Autograd.noGrad(); var off = lora.disabled()) {
+                    ref = pairLogps(b, policy.tokenLogProbs(b.packed(), b.labels()));
+                }
+            }
+            case Reference.None() -> { }
+        }
+        DpoLoss.Result r = DpoLoss.compute(options, logps, ref);
+        Map<String, Double> metrics = new LinkedHashMap<>(r.metricSums());
+        metrics.putAll(meanLogits(b, logits));
+        return new Loss(r.loss(), metrics);
+    }
+
+    /**
+     * TRL 1.x's {@code logits/chosen} and {@code logits/rejected}: the mean over the vocabulary of
+     * the logits at each position that predicts a completion token, averaged over those positions
+     * of the batch's chosen (rejected) sequences; returned times the pairs, as the loop's per-item
+     * sums want.
+     */
+    static Map<String, Double> meanLogits(Batch b, Tensor logits) {
+        float[] rowMeans = Reductions.mean(logits.detach(), 1, false).toArray(); // (T)
+        int[] labels = b.labels();
+        var segments = b.packed().segments();
+        double[] sum = new double[2];
+        long[] count = new long[2];
+        for (int s = 0; s < segments.segments(); s++) {
+            for (int t = segments.start(s); t < segments.end(s); t++) {
+                if (labels[t] == PackedBatch.IGNORE) continue;
+                sum[s % 2] += rowMeans[t];
+                count[s % 2]++;
+            }
+        }
+        int pairs = b.sequences() / 2;
+        Map<String, Double> m = new LinkedHashMap<>();
+        m.put("logits/chosen", count[0] == 0 ? 0 : pairs * sum[0] / count[0]);
+        m.put("logits/rejected", count[1] == 0 ? 0 : pairs * sum[1] / count[1]);
+        return m;
+    }
+
+    /** The (B) summed target log-probs of the chosen (even) and rejected (odd) sequences, from the (T) token log-probs. */
+    static PairLogps pairLogps(Batch b, Tensor tokenLogProbs) {
+        int pairs = b.sequences() / 2;
+        int[] labels = b.labels();
+        var segments = b.packed().segments();
+        List<Tensor> chosen = new ArrayList<>(pairs), rejected = new ArrayList<>(pairs);
+        int[] chosenTokens = new int[pairs], rejectedTokens = new int[pairs];
+        for (int s = 0; s < 2 * pairs; s++) {
+            int start = segments.start(s), end = segments.end(s), targets = 0;
+            for (int t = start; t < end; t++) if (labels[t] != PackedBatch.IGNORE) targets++;
+            Tensor sum = ShapeOps.reshape(Reductions.sum(ShapeOps.slice(tokenLogProbs, 0, start, end)), 1); // (1)
+            (s % 2 == 0 ? chosen : rejected).add(sum);
+            (s % 2 == 0 ? chosenTokens : rejectedTokens)[s / 2] = targets;
+        }
+        return new PairLogps(ShapeOps.concat(chosen, 0), ShapeOps.concat(rejected, 0), chosenTokens, rejectedTokens);
+    }
+}

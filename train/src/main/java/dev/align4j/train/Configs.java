@@ -119,7 +119,7 @@ public final class Configs {
     }
 
     /** " (did you mean a, b?)" with the known names within a small edit distance, nearest first. */
-    static String suggest(String key, Collection<Object> known) {
+    public static String suggest(String key, Collection<Object> known) {
         List<String> names = new ArrayList<>();
         for (Object k : known) names.add(k.toString());
         names.sort(Comparator.comparingInt((String n) -> distance(key, n)).thenComparing(n -> n));

@@ -33,8 +33,8 @@ import java.util.Map;
  * policy with its adapters off ({@link LoraModel#disabled}), run without gradients: it never
  * changes. With {@code reference_free} there is none.
  *
- * <p>What it is not yet: the {@code align4j dpo} trainer (config, data loading, precomputed
- * reference log-probs, the prompt shared between a pair's two sequences), which builds on it.
+ * <p>What it is not: the recipe (config, data loading, the choice of reference: {@link DpoTrainer}),
+ * and it runs a pair's shared prompt twice, once in each sequence.
  */
 public final class DpoObjective implements Objective<Batch> {
     private final CausalLM policy;

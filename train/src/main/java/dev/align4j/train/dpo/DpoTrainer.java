@@ -1,0 +1,128 @@
+package dev.align4j.train.dpo;
+
+import dev.align4j.data.Batch;
+import dev.align4j.data.Dataset;
+import dev.align4j.data.DatasetOptions;
+import dev.align4j.data.Datasets;
+import dev.align4j.data.PreferenceExample;
+import dev.align4j.data.PreferenceProcessor;
+import dev.align4j.io.chat.ChatTemplate;
+import dev.align4j.io.hf.HfModels;
+import dev.align4j.io.hf.LoadOptions;
+import dev.align4j.io.hf.LoadedModel;
+import dev.align4j.io.tokenizer.Tokenizer;
+import dev.align4j.models.CausalLM;
+import dev.align4j.models.lora.LoraModel;
+import dev.align4j.tensor.Tensor;
+import dev.align4j.train.AdapterModelState;
+import dev.align4j.train.FullModelState;
+import dev.align4j.train.ModelState;
+import dev.align4j.train.PeftArguments;
+import dev.align4j.train.Progress;
+import dev.align4j.train.TrainerLoop;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+
+/**
+ * Direct preference optimisation, as TRL's {@code DPOTrainer}: the policy learns to prefer each
+ * pair's chosen completion over its rejected one relative to a frozen reference, by the loss types
+ * of {@link dev.align4j.train.loss.DpoLoss} ({@code L = −log σ(β·Δ)} for the paper's sigmoid,
+ * Rafailov et al. 2023, arXiv:2305.18290, Eq. 7), with TRL's {@code rewards/*}, {@code logps/*}
+ * and {@code logits/*} metrics.
+ *
+ * <p>The recipe, top to bottom: load the policy; turn the preference rows into token pairs
+ * ({@link PreferenceProcessor}: explicit or implicit prompt, chat templates, truncation); choose
+ * the reference — none with {@code reference_free}, the policy with its LoRA adapters off under
+ * {@code use_peft} (TRL's PEFT path), else a frozen model loaded from
+ * {@code ref_model_name_or_path} or, when unset, a second copy of the starting policy (TRL's
+ * {@code create_reference_model}); hand {@link DpoObjective} to the shared {@link TrainerLoop}.
+ * A batch is {@code per_device_train_batch_size} pairs, their 2B sequences packed side by side
+ * (no padding); each epoch shuffles the pairs with {@code seed + epoch}.
+ *
+ * <p>What it is not: SftTrainer's packing of several examples into one row (a DPO sequence is
+ * always its own segment, as TRL's non-padding-free DPO).
+ */
+public final class DpoTrainer {
+    private DpoTrainer() {}
+
+    /** A ready loop over the config's model, reference and data (call {@link TrainerLoop#run}). */
+    public static TrainerLoop<Batch> create(DPOConfig c, Progress progress) throws IOException {
+        c.validate();
+        Path modelDir = Path.of(c.modelNameOrPath);
+        LoadedModel loaded = HfModels.load(modelDir, LoadOptions.defaults().withLoadIn4Bit(PeftArguments.quantization(c)));
+        CausalLM model = loaded.model();
+        model.gradientCheckpointing(c.gradientCheckpointing);
+        Tokenizer tokenizer = Tokenizer.load(modelDir);
+        Optional<ChatTemplate> template = tokenizer.config().chatTemplate().isPresent()
+                ? Optional.of(ChatTemplate.of(tokenizer)) : Optional.empty();
+        PreferenceProcessor processor = new PreferenceProcessor(tokenizer, template, c.preferenceOptions());
+
+        DatasetOptions options = DatasetOptions.DEFAULT.withSkipInvalidRows(c.skipInvalidRows);
+        Dataset train = Datasets.load(c.datasetName, c.datasetTrainSplit, options), eval = null;
+        if (c.testSize != null) {
+            Dataset.Split split = train.split(c.testSize, c.seed);
+            train = split.train();
+            eval = split.test();
+        } else if (!"no".equals(c.evalStrategy)) {
+            eval = Datasets.load(c.datasetName, c.datasetTestSplit, options);
+        }
+        if (train.skippedRows() > 0) progress.message("skipped " + train.skippedRows() + " invalid rows (skip_invalid_rows)");
+        List<PreferenceExample> trainPairs = pairs(train, processor);
+        List<PreferenceExample> evalPairs = eval == null ? null : pairs(eval, processor);
+
+        Map<String, Tensor> trainable;
+        ModelState state;
+        DpoObjective.Reference reference;
+        if (c.usePeft) {
+            LoraModel lora = LoraModel.attach(model, PeftArguments.lora(c, model), c.seed);
+            trainable = lora.trainableParameters();
+            state = new AdapterModelState(lora, c.modelNameOrPath, modelDir);
+            reference = c.referenceFree ? new DpoObjective.Reference.None() : new DpoObjective.Reference.AdaptersOff(lora);
+        } else {
+            trainable = model.parameters();
+            state = new FullModelState(loaded);
+            reference = c.referenceFree ? new DpoObjective.Reference.None()
+                    : new DpoObjective.Reference.Frozen(HfModels.load(Path.of(c.refModelNameOrPath != null ? c.refModelNameOrPath
+                    : c.modelNameOrPath)).model());
+        }
+        progress.message("dpo: " + train.size() + " rows (" + train.type() + ") → " + trainPairs.size() + " pairs; reference: "
+                + describe(reference, c));
+        DpoObjective objective = new DpoObjective(model, reference, c.lossOptions());
+        TrainerLoop.Data<Batch> trainData = epoch -> batches(trainPairs, c.perDeviceTrainBatchSize, new Random(c.seed + epoch), processor);
+        TrainerLoop.Data<Batch> evalData = evalPairs == null ? null : epoch -> batches(evalPairs, c.perDeviceEvalBatchSize, null, processor);
+        return new TrainerLoop<>(c, trainable, objective, trainData, evalData, state, progress);
+    }
+
+    private static String describe(DpoObjective.Reference reference, DPOConfig c) {
+        return switch (reference) {
+            case DpoObjective.Reference.None() -> "none (reference_free)";
+            case DpoObjective.Reference.AdaptersOff a -> "the base with the adapters off";
+            case DpoObjective.Reference.Frozen f -> c.refModelNameOrPath != null ? c.refModelNameOrPath : "a frozen copy of the model";
+        };
+    }
+
+    private static List<PreferenceExample> pairs(Dataset rows, PreferenceProcessor processor) {
+        List<PreferenceExample> out = new ArrayList<>(rows.size());
+        for (var row : rows) out.add(processor.pair(row));
+        if (out.isEmpty()) throw new IllegalArgumentException("the dataset gives no preference pair");
+        return out;
+    }
+
+    /** The pairs shuffled by {@code rng} (kept in order when null), {@code perBatch} pairs to a batch. */
+    private static List<Batch> batches(List<PreferenceExample> pairs, int perBatch, Random rng, PreferenceProcessor processor) {
+        List<PreferenceExample> order = new ArrayList<>(pairs);
+        if (rng != null) Collections.shuffle(order, rng);
+        List<Batch> out = new ArrayList<>();
+        for (int i = 0; i < order.size(); i += perBatch) {
+            out.add(DpoObjective.batch(order.subList(i, Math.min(i + perBatch, order.size())), processor));
+        }
+        return out;
+    }
+}

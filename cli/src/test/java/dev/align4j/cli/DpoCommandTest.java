@@ -105,12 +105,43 @@ class DpoCommandTest {
         assertTrue(Math.abs(first.get("rewards/margins").asDouble()) > 1e-4, first.toString());
     }
 
+    /**
+     * precompute_ref_log_probs: the first run computes the reference's log-probs and caches them, the
+     * second reads them without running the reference; both train identically, and as a run with the
+     * live reference does.
+     */
+    @Test
+    void precomputedReferenceLogProbsAreCachedAndReused(@TempDir Path dir) throws IOException {
+        Path model = tinyModel(dir, "model", 7);
+        String cache = dir.resolve("cache").toString();
+        Object[] first = run(args(dir, model, "a", "--max_steps", "6", "--precompute_ref_log_probs", "true",
+                "--precompute_ref_cache_dir", cache));
+        assertEquals(0, first[0], (String) first[2]);
+        assertTrue(((String) first[2]).contains("computed and cached"), (String) first[2]);
+        Object[] second = run(args(dir, model, "b", "--max_steps", "6", "--precompute_ref_log_probs", "true",
+                "--precompute_ref_cache_dir", cache));
+        assertEquals(0, second[0], (String) second[2]);
+        assertTrue(((String) second[2]).contains("(the reference is not run)"), (String) second[2]);
+        assertEquals(Math.log(2), SftCommandTest.metrics(dir.resolve("b")).getFirst().get("loss").asDouble(), 1e-5);
+
+        Object[] liveRun = run(args(dir, model, "live", "--max_steps", "6"));
+        assertEquals(0, liveRun[0], (String) liveRun[2]);
+        List<JsonNode> a = SftCommandTest.metrics(dir.resolve("a")), b = SftCommandTest.metrics(dir.resolve("b")),
+                live = SftCommandTest.metrics(dir.resolve("live"));
+        for (int i = 0; i < a.size(); i++) {
+            for (String key : List.of("loss", "grad_norm", "rewards/margins", "logps/chosen")) {
+                assertEquals(a.get(i).get(key).asDouble(), b.get(i).get(key).asDouble(), key + " at " + i + ": identical runs");
+                assertEquals(live.get(i).get(key).asDouble(), b.get(i).get(key).asDouble(), 1e-4, key + " at " + i + ": as the live reference");
+            }
+        }
+    }
+
     @Test
     void helpListsEveryKeyAndBadValuesAreNamed(@TempDir Path dir) throws IOException {
         Object[] r = MainTest.run("dpo", "--help");
         String help = (String) r[1];
         for (String key : new String[] {"beta", "0.1", "loss_type", "[sigmoid]", "loss_weights", "label_smoothing", "rpo_alpha",
-                "reference_free", "max_prompt_length", "max_completion_length", "max_length", "truncation_mode", "ref_model_name_or_path",
+                "reference_free", "max_prompt_length", "max_completion_length", "max_length", "truncation_mode", "ref_model_name_or_path", "precompute_ref_log_probs",
                 "learning_rate", "1.0E-6", "use_peft", "load_in_4bit", "gradient_accumulation_steps"}) {
             assertTrue(help.contains(key), key + " in\n" + help);
         }

@@ -22,6 +22,9 @@ import java.util.OptionalInt;
  * {@code logging_steps 10}, {@code gradient_checkpointing true}, {@code max_length 1024}; the loss's
  * are the DPO paper's ({@code beta 0.1}, Rafailov et al. 2023, arXiv:2305.18290, §6).
  *
+ * <p>{@code precompute_ref_log_probs} keeps TRL's meaning; its results are cached across runs
+ * ({@link ReferenceLogps}) in {@code precompute_ref_cache_dir}, an align4j key.
+ *
  * <p>What it is not: TRL's padding, dataset-processing and device options ({@code padding_value},
  * {@code dataset_num_proc}, {@code use_logits_to_keep}, {@code padding_free}: batches here are
  * always packed), nor {@code sync_ref_model} (TR-DPO) and {@code use_weighting} (WPO), which are
@@ -68,6 +71,12 @@ public class DPOConfig extends TrainingArguments {
     public Integer maxLength = 1024;
     /** "keep_start" or "keep_end": which end of a sequence longer than max_length truncation keeps. */
     public String truncationMode = "keep_start";
+    /** Compute the reference's log-probs of every pair once before training (cached on disk), so training runs without the reference model. */
+    public boolean precomputeRefLogProbs = false;
+    /** Pairs per batch of that pass; unset is per_device_train_batch_size. */
+    public Integer precomputeRefBatchSize;
+    /** Where precomputed reference log-probs are cached (not a TRL key); unset is $XDG_CACHE_HOME/align4j/ref_logps, else ~/.cache/align4j/ref_logps. */
+    public String precomputeRefCacheDir;
 
     public DPOConfig() {
         learningRate = 1e-6;
@@ -88,6 +97,10 @@ public class DPOConfig extends TrainingArguments {
         if (refModelNameOrPath != null && referenceFree) {
             throw bad("ref_model_name_or_path", refModelNameOrPath, "is unused with reference_free true; drop one of them");
         }
+        if (precomputeRefLogProbs && referenceFree) {
+            throw bad("precompute_ref_log_probs", true, "has nothing to compute with reference_free true; drop one of them");
+        }
+        if (precomputeRefBatchSize != null && precomputeRefBatchSize < 1) throw bad("precompute_ref_batch_size", precomputeRefBatchSize, "must be >= 1");
         try {
             lossOptions();
             preferenceOptions();
@@ -104,6 +117,15 @@ public class DPOConfig extends TrainingArguments {
         List<Double> weights = lossWeights != null ? lossWeights : Collections.nCopies(types.size(), 1.0);
         return new DpoLoss.Options(beta, types, weights, labelSmoothing, cdpo,
                 rpoAlpha == null ? OptionalDouble.empty() : OptionalDouble.of(rpoAlpha), referenceFree, discopopTau);
+    }
+
+    /** The folder of the precomputed reference log-probs. */
+    public java.nio.file.Path refLogpsCacheDir() {
+        if (precomputeRefCacheDir != null) return java.nio.file.Path.of(precomputeRefCacheDir);
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        java.nio.file.Path base = xdg != null && !xdg.isBlank() ? java.nio.file.Path.of(xdg)
+                : java.nio.file.Path.of(System.getProperty("user.home"), ".cache");
+        return base.resolve("align4j").resolve("ref_logps");
     }
 
     /** The data layer's truncation options. */

@@ -31,7 +31,8 @@ import java.util.Map;
  * rejected 0, chosen 1, …), so one forward pass covers both, as TRL's {@code concatenated_forward}
  * does with its [chosen; rejected] rectangle. The reference is a frozen model, or, under LoRA, the
  * policy with its adapters off ({@link LoraModel#disabled}), run without gradients: it never
- * changes. With {@code reference_free} there is none.
+ * changes; or a table of its log-probs computed before training ({@link ReferenceLogps}). With
+ * {@code reference_free} there is none.
  *
  * <p>What it is not: the recipe (config, data loading, the choice of reference: {@link DpoTrainer}),
  * and it runs a pair's shared prompt twice, once in each sequence.
@@ -51,6 +52,9 @@ public final class DpoObjective implements Objective<Batch> {
 
         /** No reference: {@code reference_free}. */
         record None() implements Reference {}
+
+        /** The reference's log-probs computed before training ({@code precompute_ref_log_probs}). */
+        record Precomputed(ReferenceLogps table) implements Reference {}
     }
 
     /**
@@ -101,24 +105,28 @@ public final class DpoObjective implements Objective<Batch> {
         int[] labels = b.labels();
         Tensor logits = policy.logits(b.packed()); // (T, V)
         PairLogps logps = pairLogps(b, LogProbs.tokenLogProbs(logits, labels, PackedBatch.IGNORE));
-        PairLogps ref = null;
-        switch (reference) {
+        DpoLoss.Result r = DpoLoss.compute(options, logps, referenceLogps(b));
+        Map<String, Double> metrics = new LinkedHashMap<>(r.metricSums());
+        metrics.putAll(meanLogits(b, logits));
+        return new Loss(r.loss(), metrics);
+    }
+
+    /** The reference's summed log-probs of the batch's pairs, without gradients; null under {@code reference_free}. */
+    public PairLogps referenceLogps(Batch b) {
+        return switch (reference) {
             case Reference.Frozen(CausalLM model) -> {
                 try (var g = Autograd.noGrad()) {
-                    ref = pairLogps(b, model.tokenLogProbs(b.packed(), b.labels()));
+                    yield pairLogps(b, model.tokenLogProbs(b.packed(), b.labels()));
                 }
             }
             case Reference.AdaptersOff(LoraModel lora) -> {
                 try (var g = Autograd.noGrad(); var off = lora.disabled()) {
-                    ref = pairLogps(b, policy.tokenLogProbs(b.packed(), b.labels()));
+                    yield pairLogps(b, policy.tokenLogProbs(b.packed(), b.labels()));
                 }
             }
-            case Reference.None() -> { }
-        }
-        DpoLoss.Result r = DpoLoss.compute(options, logps, ref);
-        Map<String, Double> metrics = new LinkedHashMap<>(r.metricSums());
-        metrics.putAll(meanLogits(b, logits));
-        return new Loss(r.loss(), metrics);
+            case Reference.Precomputed(ReferenceLogps table) -> table.lookup(b);
+            case Reference.None() -> null;
+        };
     }
 
     /**

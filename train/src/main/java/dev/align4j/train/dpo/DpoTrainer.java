@@ -43,6 +43,8 @@ import java.util.Random;
  * {@code use_peft} (TRL's PEFT path), else a frozen model loaded from
  * {@code ref_model_name_or_path} or, when unset, a second copy of the starting policy (TRL's
  * {@code create_reference_model}); hand {@link DpoObjective} to the shared {@link TrainerLoop}.
+ * With {@code precompute_ref_log_probs} the reference runs once over the data before training
+ * ({@link ReferenceLogps}, cached on disk) and not at all when the cache holds the run's data.
  * A batch is {@code per_device_train_batch_size} pairs, their 2B sequences packed side by side
  * (no padding); each epoch shuffles the pairs with {@code seed + epoch}.
  *
@@ -79,18 +81,32 @@ public final class DpoTrainer {
 
         Map<String, Tensor> trainable;
         ModelState state;
-        DpoObjective.Reference reference;
+        LoraModel lora = null;
         if (c.usePeft) {
-            LoraModel lora = LoraModel.attach(model, PeftArguments.lora(c, model), c.seed);
+            lora = LoraModel.attach(model, PeftArguments.lora(c, model), c.seed);
             trainable = lora.trainableParameters();
             state = new AdapterModelState(lora, c.modelNameOrPath, modelDir);
-            reference = c.referenceFree ? new DpoObjective.Reference.None() : new DpoObjective.Reference.AdaptersOff(lora);
         } else {
             trainable = model.parameters();
             state = new FullModelState(loaded);
-            reference = c.referenceFree ? new DpoObjective.Reference.None()
-                    : new DpoObjective.Reference.Frozen(HfModels.load(Path.of(c.refModelNameOrPath != null ? c.refModelNameOrPath
-                    : c.modelNameOrPath)).model());
+        }
+        Path refDir = Path.of(c.refModelNameOrPath != null ? c.refModelNameOrPath : c.modelNameOrPath);
+        DpoObjective.Reference live; // null until needed: with precomputed log-probs a cache hit never loads the reference
+        if (c.referenceFree) live = new DpoObjective.Reference.None();
+        else if (lora != null) live = new DpoObjective.Reference.AdaptersOff(lora);
+        else live = c.precomputeRefLogProbs ? null : new DpoObjective.Reference.Frozen(HfModels.load(refDir).model());
+        DpoObjective.Reference reference = live;
+        if (c.precomputeRefLogProbs) {
+            int perBatch = c.precomputeRefBatchSize != null ? c.precomputeRefBatchSize : c.perDeviceTrainBatchSize;
+            List<Batch> all = new ArrayList<>(batches(trainPairs, perBatch, null, processor));
+            if (evalPairs != null) all.addAll(batches(evalPairs, perBatch, null, processor));
+            String identity = ReferenceLogps.folderIdentity(refDir) + "\nloaded as: "
+                    + (lora != null ? "the base with adapters off, 4-bit " + PeftArguments.quantization(c) : "float32");
+            ReferenceLogps.Loaded table = ReferenceLogps.cached(c.refLogpsCacheDir(), identity, all, () -> new DpoObjective(model,
+                    live != null ? live : new DpoObjective.Reference.Frozen(HfModels.load(refDir).model()), c.lossOptions())::referenceLogps);
+            progress.message("reference log-probs of " + all.stream().mapToInt(b -> b.sequences() / 2).sum() + " pairs "
+                    + (table.fromCache() ? "read from " + table.file() + " (the reference is not run)" : "computed and cached in " + table.file()));
+            reference = new DpoObjective.Reference.Precomputed(table.table());
         }
         progress.message("dpo: " + train.size() + " rows (" + train.type() + ") → " + trainPairs.size() + " pairs; reference: "
                 + describe(reference, c));
@@ -105,6 +121,7 @@ public final class DpoTrainer {
             case DpoObjective.Reference.None() -> "none (reference_free)";
             case DpoObjective.Reference.AdaptersOff a -> "the base with the adapters off";
             case DpoObjective.Reference.Frozen f -> c.refModelNameOrPath != null ? c.refModelNameOrPath : "a frozen copy of the model";
+            case DpoObjective.Reference.Precomputed p -> "log-probs precomputed (precompute_ref_log_probs)";
         };
     }
 

@@ -1,9 +1,7 @@
 package dev.align4j.train.dpo;
 
-import dev.align4j.data.PreferenceOptions;
-import dev.align4j.data.TruncationMode;
 import dev.align4j.train.Configs;
-import dev.align4j.train.TrainingArguments;
+import dev.align4j.train.PreferenceConfig;
 import dev.align4j.train.loss.DpoLoss;
 import dev.align4j.train.loss.DpoLossType;
 
@@ -12,12 +10,11 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.OptionalDouble;
-import java.util.OptionalInt;
 
 /**
- * TRL's {@code DPOConfig} (trl/trainer/dpo_config.py, TRL 1.x) with the script arguments its
- * examples take ({@code model_name_or_path}, {@code dataset_name} — here a local file, folder or
- * glob — and {@code ref_model_name_or_path}, the folder of what TRL passes as {@code ref_model}).
+ * TRL's {@code DPOConfig} (trl/trainer/dpo_config.py, TRL 1.x): the model, data and truncation
+ * options of {@link PreferenceConfig}, the loss's, and {@code ref_model_name_or_path}, the folder
+ * of what TRL passes as {@code ref_model}.
  * Defaults are TRL's where they differ from transformers': {@code learning_rate 1e-6},
  * {@code logging_steps 10}, {@code gradient_checkpointing true}, {@code max_length 1024}; the loss's
  * are the DPO paper's ({@code beta 0.1}, Rafailov et al. 2023, arXiv:2305.18290, §6).
@@ -31,21 +28,9 @@ import java.util.OptionalInt;
  * not built. {@code cdpo} is not a TRL 1.x key: it selects TRL ≤ 0.28's conservative DPO, see
  * {@link DpoLoss}.
  */
-public class DPOConfig extends TrainingArguments {
-    /** The model folder to train (the policy; also the reference unless ref_model_name_or_path is set). */
-    public String modelNameOrPath;
+public class DPOConfig extends PreferenceConfig {
     /** A separate reference model folder (TRL's ref_model); unset: a frozen copy of the starting policy, or, with use_peft, the base with adapters off. */
     public String refModelNameOrPath;
-    /** The preference data: a JSONL, JSON, CSV or Parquet file, a folder of them, or a glob. */
-    public String datasetName;
-    /** The split read from a folder holding several (by file name, as the Hub names them). */
-    public String datasetTrainSplit = "train";
-    /** The evaluation split of the same folder, used when eval_strategy is not "no" and test_size is unset. */
-    public String datasetTestSplit = "test";
-    /** Hold out this fraction (or, when ≥ 1, this many rows) of the training data for evaluation, split with the seed. */
-    public Double testSize;
-    /** Skip rows that fit no dataset type (counted in the log) instead of stopping at the first. */
-    public boolean skipInvalidRows = false;
 
     /** β: how far the policy may move from the reference (the DPO paper's 0.1; IPO's τ). */
     public double beta = 0.1;
@@ -63,14 +48,6 @@ public class DPOConfig extends TrainingArguments {
     public boolean referenceFree = false;
     /** DiscoPOP's τ. */
     public double discopopTau = 0.05;
-    /** The prompt keeps its last this many tokens; unset is no limit. */
-    public Integer maxPromptLength;
-    /** Each completion keeps its first this many tokens; unset is no limit. */
-    public Integer maxCompletionLength;
-    /** Each prompt + completion sequence keeps this many tokens (truncation_mode says which); null is no limit. */
-    public Integer maxLength = 1024;
-    /** "keep_start" or "keep_end": which end of a sequence longer than max_length truncation keeps. */
-    public String truncationMode = "keep_start";
     /** Compute the reference's log-probs of every pair once before training (cached on disk), so training runs without the reference model. */
     public boolean precomputeRefLogProbs = false;
     /** Pairs per batch of that pass; unset is per_device_train_batch_size. */
@@ -87,9 +64,6 @@ public class DPOConfig extends TrainingArguments {
     @Override
     public void validate() {
         super.validate();
-        if (modelNameOrPath == null || modelNameOrPath.isBlank()) throw bad("model_name_or_path", modelNameOrPath, "is required");
-        if (datasetName == null || datasetName.isBlank()) throw bad("dataset_name", datasetName, "is required (a local file, folder or glob)");
-        if (testSize != null && !(testSize > 0)) throw bad("test_size", testSize, "must be > 0 (a fraction, or a number of rows)");
         if (refModelNameOrPath != null && usePeft) {
             throw bad("ref_model_name_or_path", refModelNameOrPath, "cannot be combined with use_peft, whose reference is the base with"
                     + " the adapters off (as TRL refuses a ref_model with a peft_config); drop one of them");
@@ -103,7 +77,6 @@ public class DPOConfig extends TrainingArguments {
         if (precomputeRefBatchSize != null && precomputeRefBatchSize < 1) throw bad("precompute_ref_batch_size", precomputeRefBatchSize, "must be >= 1");
         try {
             lossOptions();
-            preferenceOptions();
         } catch (IllegalArgumentException e) {
             throw e.getMessage().startsWith("config: ") ? e : new IllegalArgumentException("config: " + e.getMessage(), e);
         }
@@ -128,29 +101,12 @@ public class DPOConfig extends TrainingArguments {
         return base.resolve("align4j").resolve("ref_logps");
     }
 
-    /** The data layer's truncation options. */
-    public PreferenceOptions preferenceOptions() {
-        return new PreferenceOptions(optional(maxPromptLength), optional(maxCompletionLength), optional(maxLength), truncation());
-    }
-
     /** A loss type by TRL's name, or an error naming the nearest valid names. */
     private static DpoLossType lossType(String name) {
         for (DpoLossType t : DpoLossType.values()) if (t.trlName().equals(name)) return t;
         List<Object> names = new ArrayList<>(Arrays.stream(DpoLossType.values()).map(DpoLossType::trlName).toList());
-        String near = Configs.suggest(name, names);
+        String near = Configs.suggest(String.valueOf(name), names);
         throw new IllegalArgumentException("config: loss_type \"" + name + "\" is not a DPO loss type"
                 + (near.startsWith(" (") ? near : "") + "; the types are " + names);
-    }
-
-    private TruncationMode truncation() {
-        return switch (truncationMode) {
-            case "keep_start" -> TruncationMode.KEEP_START;
-            case "keep_end" -> TruncationMode.KEEP_END;
-            default -> throw bad("truncation_mode", truncationMode, "must be \"keep_start\" or \"keep_end\"");
-        };
-    }
-
-    private static OptionalInt optional(Integer value) {
-        return value == null ? OptionalInt.empty() : OptionalInt.of(value);
     }
 }

@@ -1,9 +1,6 @@
 package dev.align4j.train.dpo;
 
 import dev.align4j.data.Batch;
-import dev.align4j.data.PreferenceExample;
-import dev.align4j.data.PreferenceProcessor;
-import dev.align4j.data.SftExample;
 import dev.align4j.models.CausalLM;
 import dev.align4j.models.PackedBatch;
 import dev.align4j.models.lora.LoraModel;
@@ -27,7 +24,8 @@ import java.util.Map;
  * {@link DpoLoss}, with TRL's {@code logits/chosen} and {@code logits/rejected} from the policy's
  * logits. The loop's items are pairs.
  *
- * <p>A batch packs each pair's chosen and rejected sequence side by side ({@link #batch}: chosen 0,
+ * <p>A batch packs each pair's chosen and rejected sequence side by side
+ * ({@link dev.align4j.train.PreferenceData#batch}: chosen 0,
  * rejected 0, chosen 1, …), so one forward pass covers both, as TRL's {@code concatenated_forward}
  * does with its [chosen; rejected] rectangle. The reference is a frozen model, or, under LoRA, the
  * policy with its adapters off ({@link LoraModel#disabled}), run without gradients: it never
@@ -79,16 +77,6 @@ public final class DpoObjective implements Objective<Batch> {
         this.options = options;
     }
 
-    /** Packs pairs as one batch: each pair's chosen sequence, then its rejected one. */
-    public static Batch batch(List<PreferenceExample> pairs, PreferenceProcessor processor) {
-        List<SftExample> sequences = new ArrayList<>(2 * pairs.size());
-        for (PreferenceExample p : pairs) {
-            sequences.add(processor.sequence(p.promptIds(), p.chosenIds()));
-            sequences.add(processor.sequence(p.promptIds(), p.rejectedIds()));
-        }
-        return Batch.of(sequences);
-    }
-
     @Override
     public long items(Batch b) {
         return b.sequences() / 2;
@@ -135,7 +123,7 @@ public final class DpoObjective implements Objective<Batch> {
      * of the batch's chosen (rejected) sequences; returned times the pairs, as the loop's per-item
      * sums want.
      */
-    static Map<String, Double> meanLogits(Batch b, Tensor logits) {
+    public static Map<String, Double> meanLogits(Batch b, Tensor logits) {
         float[] rowMeans = Reductions.mean(logits.detach(), 1, false).toArray(); // (T)
         int[] labels = b.labels();
         var segments = b.packed().segments();
@@ -156,7 +144,7 @@ public final class DpoObjective implements Objective<Batch> {
     }
 
     /** The (B) summed target log-probs of the chosen (even) and rejected (odd) sequences, from the (T) token log-probs. */
-    static PairLogps pairLogps(Batch b, Tensor tokenLogProbs) {
+    public static PairLogps pairLogps(Batch b, Tensor tokenLogProbs) {
         int pairs = b.sequences() / 2;
         int[] labels = b.labels();
         var segments = b.packed().segments();

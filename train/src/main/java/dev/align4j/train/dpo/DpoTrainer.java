@@ -2,15 +2,11 @@ package dev.align4j.train.dpo;
 
 import dev.align4j.data.Batch;
 import dev.align4j.data.Dataset;
-import dev.align4j.data.DatasetOptions;
-import dev.align4j.data.Datasets;
 import dev.align4j.data.PreferenceExample;
 import dev.align4j.data.PreferenceProcessor;
-import dev.align4j.io.chat.ChatTemplate;
 import dev.align4j.io.hf.HfModels;
 import dev.align4j.io.hf.LoadOptions;
 import dev.align4j.io.hf.LoadedModel;
-import dev.align4j.io.tokenizer.Tokenizer;
 import dev.align4j.models.CausalLM;
 import dev.align4j.models.lora.LoraModel;
 import dev.align4j.tensor.Tensor;
@@ -18,16 +14,15 @@ import dev.align4j.train.AdapterModelState;
 import dev.align4j.train.FullModelState;
 import dev.align4j.train.ModelState;
 import dev.align4j.train.PeftArguments;
+import dev.align4j.train.PreferenceData;
 import dev.align4j.train.Progress;
 import dev.align4j.train.TrainerLoop;
 
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Random;
 
 /**
@@ -61,23 +56,11 @@ public final class DpoTrainer {
         LoadedModel loaded = HfModels.load(modelDir, LoadOptions.defaults().withLoadIn4Bit(PeftArguments.quantization(c)));
         CausalLM model = loaded.model();
         model.gradientCheckpointing(c.gradientCheckpointing);
-        Tokenizer tokenizer = Tokenizer.load(modelDir);
-        Optional<ChatTemplate> template = tokenizer.config().chatTemplate().isPresent()
-                ? Optional.of(ChatTemplate.of(tokenizer)) : Optional.empty();
-        PreferenceProcessor processor = new PreferenceProcessor(tokenizer, template, c.preferenceOptions());
-
-        DatasetOptions options = DatasetOptions.DEFAULT.withSkipInvalidRows(c.skipInvalidRows);
-        Dataset train = Datasets.load(c.datasetName, c.datasetTrainSplit, options), eval = null;
-        if (c.testSize != null) {
-            Dataset.Split split = train.split(c.testSize, c.seed);
-            train = split.train();
-            eval = split.test();
-        } else if (!"no".equals(c.evalStrategy)) {
-            eval = Datasets.load(c.datasetName, c.datasetTestSplit, options);
-        }
-        if (train.skippedRows() > 0) progress.message("skipped " + train.skippedRows() + " invalid rows (skip_invalid_rows)");
-        List<PreferenceExample> trainPairs = pairs(train, processor);
-        List<PreferenceExample> evalPairs = eval == null ? null : pairs(eval, processor);
+        PreferenceProcessor processor = PreferenceData.processor(modelDir, c.preferenceOptions());
+        PreferenceData.Rows rows = PreferenceData.rows(c, progress);
+        Dataset train = rows.train();
+        List<PreferenceExample> trainPairs = PreferenceData.pairs(train, processor);
+        List<PreferenceExample> evalPairs = rows.eval() == null ? null : PreferenceData.pairs(rows.eval(), processor);
 
         Map<String, Tensor> trainable;
         ModelState state;
@@ -98,8 +81,8 @@ public final class DpoTrainer {
         DpoObjective.Reference reference = live;
         if (c.precomputeRefLogProbs) {
             int perBatch = c.precomputeRefBatchSize != null ? c.precomputeRefBatchSize : c.perDeviceTrainBatchSize;
-            List<Batch> all = new ArrayList<>(batches(trainPairs, perBatch, null, processor));
-            if (evalPairs != null) all.addAll(batches(evalPairs, perBatch, null, processor));
+            List<Batch> all = new ArrayList<>(PreferenceData.batches(trainPairs, perBatch, null, processor));
+            if (evalPairs != null) all.addAll(PreferenceData.batches(evalPairs, perBatch, null, processor));
             String identity = ReferenceLogps.folderIdentity(refDir) + "\nloaded as: "
                     + (lora != null ? "the base with adapters off, 4-bit " + PeftArguments.quantization(c) : "float32");
             ReferenceLogps.Loaded table = ReferenceLogps.cached(c.refLogpsCacheDir(), identity, all, () -> new DpoObjective(model,
@@ -111,8 +94,8 @@ public final class DpoTrainer {
         progress.message("dpo: " + train.size() + " rows (" + train.type() + ") → " + trainPairs.size() + " pairs; reference: "
                 + describe(reference, c));
         DpoObjective objective = new DpoObjective(model, reference, c.lossOptions());
-        TrainerLoop.Data<Batch> trainData = epoch -> batches(trainPairs, c.perDeviceTrainBatchSize, new Random(c.seed + epoch), processor);
-        TrainerLoop.Data<Batch> evalData = evalPairs == null ? null : epoch -> batches(evalPairs, c.perDeviceEvalBatchSize, null, processor);
+        TrainerLoop.Data<Batch> trainData = epoch -> PreferenceData.batches(trainPairs, c.perDeviceTrainBatchSize, new Random(c.seed + epoch), processor);
+        TrainerLoop.Data<Batch> evalData = evalPairs == null ? null : epoch -> PreferenceData.batches(evalPairs, c.perDeviceEvalBatchSize, null, processor);
         return new TrainerLoop<>(c, trainable, objective, trainData, evalData, state, progress);
     }
 
@@ -123,23 +106,5 @@ public final class DpoTrainer {
             case DpoObjective.Reference.Frozen f -> c.refModelNameOrPath != null ? c.refModelNameOrPath : "a frozen copy of the model";
             case DpoObjective.Reference.Precomputed p -> "log-probs precomputed (precompute_ref_log_probs)";
         };
-    }
-
-    private static List<PreferenceExample> pairs(Dataset rows, PreferenceProcessor processor) {
-        List<PreferenceExample> out = new ArrayList<>(rows.size());
-        for (var row : rows) out.add(processor.pair(row));
-        if (out.isEmpty()) throw new IllegalArgumentException("the dataset gives no preference pair");
-        return out;
-    }
-
-    /** The pairs shuffled by {@code rng} (kept in order when null), {@code perBatch} pairs to a batch. */
-    private static List<Batch> batches(List<PreferenceExample> pairs, int perBatch, Random rng, PreferenceProcessor processor) {
-        List<PreferenceExample> order = new ArrayList<>(pairs);
-        if (rng != null) Collections.shuffle(order, rng);
-        List<Batch> out = new ArrayList<>();
-        for (int i = 0; i < order.size(); i += perBatch) {
-            out.add(DpoObjective.batch(order.subList(i, Math.min(i + perBatch, order.size())), processor));
-        }
-        return out;
     }
 }

@@ -1,0 +1,76 @@
+package dev.align4j.train.orpo;
+
+import dev.align4j.data.Batch;
+import dev.align4j.data.PreferenceExample;
+import dev.align4j.data.PreferenceProcessor;
+import dev.align4j.io.hf.HfModels;
+import dev.align4j.io.hf.LoadOptions;
+import dev.align4j.io.hf.LoadedModel;
+import dev.align4j.models.CausalLM;
+import dev.align4j.models.lora.LoraModel;
+import dev.align4j.tensor.Tensor;
+import dev.align4j.train.AdapterModelState;
+import dev.align4j.train.FullModelState;
+import dev.align4j.train.ModelState;
+import dev.align4j.train.Objective;
+import dev.align4j.train.PeftArguments;
+import dev.align4j.train.PreferenceData;
+import dev.align4j.train.Progress;
+import dev.align4j.train.TrainerLoop;
+import dev.align4j.train.dpo.PolicyPairObjective;
+import dev.align4j.train.loss.OrpoLoss;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * Odds-ratio preference optimisation, as TRL's {@code ORPOTrainer}: supervised fine-tuning on the
+ * chosen completions and a penalty on the odds of the rejected ones, in one stage and without a
+ * reference model ({@link OrpoLoss}: Hong et al. 2024, arXiv:2403.07691, Eq. 6), with TRL's
+ * {@code rewards/*}, {@code logps/*}, {@code logits/*}, {@code nll_loss}, {@code log_odds_ratio}
+ * and {@code log_odds_chosen}.
+ *
+ * <p>The recipe is DPO's without the reference: load the model (LoRA adapters with
+ * {@code use_peft}), turn preference rows into pairs, hand {@link PolicyPairObjective} to the shared
+ * {@link TrainerLoop}; a batch is {@code per_device_train_batch_size} pairs packed side by side,
+ * shuffled each epoch with {@code seed + epoch}.
+ */
+public final class OrpoTrainer {
+    private OrpoTrainer() {}
+
+    /** A ready loop over the config's model and data (call {@link TrainerLoop#run}). */
+    public static TrainerLoop<Batch> create(ORPOConfig c, Progress progress) throws IOException {
+        c.validate();
+        Path modelDir = Path.of(c.modelNameOrPath);
+        LoadedModel loaded = HfModels.load(modelDir, LoadOptions.defaults().withLoadIn4Bit(PeftArguments.quantization(c)));
+        CausalLM model = loaded.model();
+        model.gradientCheckpointing(c.gradientCheckpointing);
+        PreferenceProcessor processor = PreferenceData.processor(modelDir, c.preferenceOptions());
+        PreferenceData.Rows rows = PreferenceData.rows(c, progress);
+        List<PreferenceExample> trainPairs = PreferenceData.pairs(rows.train(), processor);
+        List<PreferenceExample> evalPairs = rows.eval() == null ? null : PreferenceData.pairs(rows.eval(), processor);
+        progress.message("orpo: " + rows.train().size() + " rows (" + rows.train().type() + ") → " + trainPairs.size() + " pairs");
+
+        Map<String, Tensor> trainable;
+        ModelState state;
+        if (c.usePeft) {
+            LoraModel lora = LoraModel.attach(model, PeftArguments.lora(c, model), c.seed);
+            trainable = lora.trainableParameters();
+            state = new AdapterModelState(lora, c.modelNameOrPath, modelDir);
+        } else {
+            trainable = model.parameters();
+            state = new FullModelState(loaded);
+        }
+        PolicyPairObjective objective = new PolicyPairObjective(model, logps -> {
+            OrpoLoss.Result r = OrpoLoss.compute(c.beta, logps);
+            return new Objective.Loss(r.loss(), r.metricSums());
+        });
+        TrainerLoop.Data<Batch> trainData = epoch -> PreferenceData.batches(trainPairs, c.perDeviceTrainBatchSize, new Random(c.seed + epoch), processor);
+        TrainerLoop.Data<Batch> evalData = evalPairs == null ? null
+                : epoch -> PreferenceData.batches(evalPairs, c.perDeviceEvalBatchSize, null, processor);
+        return new TrainerLoop<>(c, trainable, objective, trainData, evalData, state, progress);
+    }
+}

@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
         versionProvider = Main.Version.class,
         description = "LLM post-training on the JVM: SFT, reward models, PPO, DPO, GRPO, LoRA, generation, evaluation.",
         subcommands = {InspectCommand.class, LogprobsCommand.class, RenderCommand.class, GenerateCommand.class, ChatCommand.class,
-                ServeCommand.class, SftCommand.class, DpoCommand.class, OrpoCommand.class, CpoCommand.class, SimpoCommand.class, PretrainCommand.class, MergeCommand.class,
+                ServeCommand.class, SftCommand.class, DpoCommand.class, KtoCommand.class, OrpoCommand.class, CpoCommand.class, SimpoCommand.class, PretrainCommand.class, MergeCommand.class,
                 BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
@@ -26,6 +26,7 @@ public final class Main implements Runnable {
         CommandLine cmd = new CommandLine(new Main());
         cmd.getSubcommands().get("sft").getCommandSpec().usageMessage().footer(SftCommand.keys());
         cmd.getSubcommands().get("dpo").getCommandSpec().usageMessage().footer(DpoCommand.keys());
+        cmd.getSubcommands().get("kto").getCommandSpec().usageMessage().footer(KtoCommand.keys());
         cmd.getSubcommands().get("orpo").getCommandSpec().usageMessage().footer(OrpoCommand.keys());
         cmd.getSubcommands().get("cpo").getCommandSpec().usageMessage().footer(CpoCommand.keys());
         cmd.getSubcommands().get("simpo").getCommandSpec().usageMessage().footer(SimpoCommand.keys());

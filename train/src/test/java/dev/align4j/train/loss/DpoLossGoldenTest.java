@@ -1,0 +1,70 @@
+package dev.align4j.train.loss;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.align4j.tensor.Tensor;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalDouble;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link DpoLoss} against TRL itself: {@code dev/make_golden_dpo.py} ran TRL 1.13's
+ * {@code DPOTrainer._compute_loss} on fixed logits (4 pairs, completions of 2 to 5 tokens, reference
+ * log-probs precomputed) for each of the 15 loss types — label smoothing 0.1 for the types that
+ * read it — and for MPO's weighted combination {@code [sigmoid, bco_pair, sft]} with weights
+ * {@code [0.8, 0.2, 1.0]}, and saved the per-sequence log-probs it summed, the token counts, its
+ * loss and its reward metrics. Here the same log-probs go through {@link DpoLoss#compute}; TRL's
+ * loss is a mean over pairs, ours a sum, and our metrics are sums over pairs, TRL's means.
+ */
+class DpoLossGoldenTest {
+
+    @Test
+    void everyLossTypeMatchesTrl() throws IOException {
+        JsonNode golden;
+        try (InputStream in = DpoLossGoldenTest.class.getResourceAsStream("/golden/dpo_losses.json")) {
+            golden = new ObjectMapper().readTree(in);
+        }
+        int pairs = golden.get("chosen_logps").size();
+        PairLogps policy = new PairLogps(tensor(golden.get("chosen_logps")), tensor(golden.get("rejected_logps")),
+                ints(golden.get("chosen_tokens")), ints(golden.get("rejected_tokens")));
+        PairLogps reference = new PairLogps(tensor(golden.get("ref_chosen_logps")), tensor(golden.get("ref_rejected_logps")),
+                ints(golden.get("chosen_tokens")), ints(golden.get("rejected_tokens")));
+        int checked = 0;
+        for (JsonNode c : golden.get("cases")) {
+            List<DpoLossType> types = new ArrayList<>();
+            List<Double> weights = new ArrayList<>();
+            c.get("loss_type").forEach(t -> types.add(DpoLossType.of(t.asText())));
+            c.get("loss_weights").forEach(w -> weights.add(w.asDouble()));
+            DpoLoss.Options options = new DpoLoss.Options(c.get("beta").asDouble(), types, weights, c.get("label_smoothing").asDouble(),
+                    false, OptionalDouble.empty(), false, golden.get("discopop_tau").asDouble());
+            DpoLoss.Result result = DpoLoss.compute(options, policy, reference);
+            String name = c.get("loss_type").toString();
+            double trl = c.get("loss").asDouble();
+            assertEquals(trl, result.loss().item() / pairs, 2e-6 * Math.max(1, Math.abs(trl)), name + " loss");
+            Map<String, Double> sums = result.metricSums();
+            c.get("metrics").fields().forEachRemaining(m ->
+                    assertEquals(m.getValue().asDouble(), sums.get(m.getKey()) / pairs, 2e-6 * Math.max(1, Math.abs(m.getValue().asDouble())),
+                            name + " " + m.getKey()));
+            checked++;
+        }
+        assertEquals(16, checked, "the 15 loss types and one combination");
+    }
+
+    private static Tensor tensor(JsonNode values) {
+        float[] x = new float[values.size()];
+        for (int i = 0; i < x.length; i++) x[i] = (float) values.get(i).asDouble();
+        return Tensor.of(x, x.length);
+    }
+
+    private static int[] ints(JsonNode values) {
+        int[] x = new int[values.size()];
+        for (int i = 0; i < x.length; i++) x[i] = values.get(i).asInt();
+        return x;
+    }
+}

@@ -1,4 +1,4 @@
-"""Golden DPO losses from TRL itself, for align4j's DpoLossGoldenTest.
+"""Golden DPO losses from TRL itself, for align4j's PreferenceLossGoldenTest.
 
 Runs TRL's own DPOTrainer._compute_loss (TRL 1.13) on fixed logits through a stub model, with the
 reference log-probs precomputed, once per loss type (and once for a weighted combination), and

@@ -21,13 +21,20 @@ import org.junit.jupiter.api.Test;
  * {@code [0.8, 0.2, 1.0]}, and saved the per-sequence log-probs it summed, the token counts, its
  * loss and its reward metrics. Here the same log-probs go through {@link DpoLoss#compute}; TRL's
  * loss is a mean over pairs, ours a sum, and our metrics are sums over pairs, TRL's means.
+ *
+ * <p>{@link OrpoLoss} and {@link CpoLoss} against TRL itself: {@code dev/make_golden_orpo_cpo.py} ran
+ * TRL 1.13's {@code ORPOTrainer.odds_ratio_loss} and {@code CPOTrainer.cpo_loss} on fixed log-probs
+ * of 4 pairs and added the chosen NLL as their {@code get_batch_loss_metrics} do: ORPO with
+ * β = 0.1; CPO's sigmoid (label smoothing 0.1), hinge, ipo and two SimPO settings (γ 0.5 at β 2,
+ * and γ 1 at β 2.5 with label smoothing 0.1), each with {@code cpo_alpha} 1 and 0. TRL's losses are
+ * means over pairs, ours sums.
  */
-class DpoLossGoldenTest {
+class PreferenceLossGoldenTest {
 
     @Test
-    void everyLossTypeMatchesTrl() throws IOException {
+    void everyDpoLossTypeMatchesTrl() throws IOException {
         JsonNode golden;
-        try (InputStream in = DpoLossGoldenTest.class.getResourceAsStream("/golden/dpo_losses.json")) {
+        try (InputStream in = PreferenceLossGoldenTest.class.getResourceAsStream("/golden/dpo_losses.json")) {
             golden = new ObjectMapper().readTree(in);
         }
         int pairs = golden.get("chosen_logps").size();
@@ -54,6 +61,32 @@ class DpoLossGoldenTest {
             checked++;
         }
         assertEquals(16, checked, "the 15 loss types and one combination");
+    }
+
+    @Test
+    void orpoAndEveryCpoTypeMatchTrl() throws IOException {
+        JsonNode golden;
+        try (InputStream in = PreferenceLossGoldenTest.class.getResourceAsStream("/golden/orpo_cpo_losses.json")) {
+            golden = new ObjectMapper().readTree(in);
+        }
+        PairLogps policy = new PairLogps(tensor(golden.get("chosen_logps")), tensor(golden.get("rejected_logps")),
+                ints(golden.get("chosen_tokens")), ints(golden.get("rejected_tokens")));
+        int pairs = policy.pairs(), checked = 0;
+        for (JsonNode c : golden.get("cases")) {
+            double ours;
+            String name = c.toString();
+            if (c.get("trainer").asText().equals("orpo")) {
+                ours = OrpoLoss.compute(c.get("beta").asDouble(), policy).loss().item();
+            } else {
+                CpoLoss.Options o = new CpoLoss.Options(c.get("beta").asDouble(), CpoLoss.Type.of(c.get("loss_type").asText()),
+                        c.get("label_smoothing").asDouble(), c.get("cpo_alpha").asDouble(), c.get("simpo_gamma").asDouble());
+                ours = CpoLoss.compute(o, policy).loss().item();
+            }
+            double trl = c.get("loss").asDouble();
+            assertEquals(trl, ours / pairs, 2e-6 * Math.max(1, Math.abs(trl)), name);
+            checked++;
+        }
+        assertEquals(11, checked, "ORPO and five CPO settings, each with cpo_alpha 1 and 0");
     }
 
     private static Tensor tensor(JsonNode values) {

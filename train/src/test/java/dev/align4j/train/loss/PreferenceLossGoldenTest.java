@@ -28,6 +28,11 @@ import org.junit.jupiter.api.Test;
  * β = 0.1; CPO's sigmoid (label smoothing 0.1), hinge, ipo and two SimPO settings (γ 0.5 at β 2,
  * and γ 1 at β 2.5 with label smoothing 0.1), each with {@code cpo_alpha} 1 and 0. TRL's losses are
  * means over pairs, ours sums.
+ *
+ * <p>{@link KtoLoss} against TRL 1.13's {@code KTOTrainer._compute_loss} ({@code dev/make_golden_kto.py}):
+ * 6 unpaired completions (3 desirable), reference and mismatched-pair log-probs given, for
+ * {@code kto} and {@code apo_zero_unpaired} with two weightings each: the KL reference point, the
+ * loss (TRL's mean over the completions) and the per-label reward and log-prob means.
  */
 class PreferenceLossGoldenTest {
 
@@ -87,6 +92,39 @@ class PreferenceLossGoldenTest {
             checked++;
         }
         assertEquals(11, checked, "ORPO and five CPO settings, each with cpo_alpha 1 and 0");
+    }
+
+    @Test
+    void ktoMatchesTrl() throws IOException {
+        JsonNode golden;
+        try (InputStream in = PreferenceLossGoldenTest.class.getResourceAsStream("/golden/kto_losses.json")) {
+            golden = new ObjectMapper().readTree(in);
+        }
+        Tensor policy = tensor(golden.get("logps")), reference = tensor(golden.get("ref_logps"));
+        boolean[] desirable = new boolean[golden.get("labels").size()];
+        for (int i = 0; i < desirable.length; i++) desirable[i] = golden.get("labels").get(i).asBoolean();
+        double kl = KtoLoss.referencePoint(tensor(golden.get("kl_logps")), tensor(golden.get("ref_kl_logps")));
+        int n = desirable.length, checked = 0;
+        for (JsonNode c : golden.get("cases")) {
+            String name = c.toString();
+            assertEquals(c.get("kl").asDouble(), kl, 1e-6, "the reference point");
+            KtoLoss.Type type = KtoLoss.Type.valueOf(c.get("loss_type").asText().toUpperCase(java.util.Locale.ROOT));
+            KtoLoss.Options o = new KtoLoss.Options(c.get("beta").asDouble(), c.get("desirable_weight").asDouble(),
+                    c.get("undesirable_weight").asDouble(), type);
+            KtoLoss.Result result = KtoLoss.compute(o, policy, reference, desirable, type == KtoLoss.Type.KTO ? kl : 0);
+            double trl = c.get("loss").asDouble();
+            assertEquals(trl, result.loss().item() / n, 2e-6 * Math.max(1, Math.abs(trl)), name);
+            Map<String, Double> sums = result.metricSums();
+            for (String label : new String[] {"chosen", "rejected"}) {
+                double count = sums.get("count/" + label);
+                for (String metric : new String[] {"rewards/", "logps/"}) {
+                    double expected = c.get("metrics").get(metric + label).asDouble();
+                    assertEquals(expected, sums.get(metric + label + "_sum") / count, 2e-6 * Math.max(1, Math.abs(expected)), name + " " + metric + label);
+                }
+            }
+            checked++;
+        }
+        assertEquals(4, checked, "kto and apo_zero_unpaired, two weightings each");
     }
 
     private static Tensor tensor(JsonNode values) {

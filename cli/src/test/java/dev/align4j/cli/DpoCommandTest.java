@@ -93,6 +93,13 @@ class DpoCommandTest {
         assertEquals(Math.log(2), m.getFirst().get("loss").asDouble(), 1e-5);
         assertTrue(Files.isRegularFile(dir.resolve("lora/adapter_model.safetensors")));
         assertFalse(Files.exists(dir.resolve("lora/model.safetensors")));
+
+        r = run(args(dir, model, "lora-no-dropout", "--max_steps", "4", "--use_peft", "true", "--lora_r", "4",
+                "--lora_target_modules", "all-linear", "--lora_dropout", "0"));
+        assertEquals(0, r[0], (String) r[2]);
+        List<JsonNode> plain = SftCommandTest.metrics(dir.resolve("lora-no-dropout"));
+        assertTrue(m.getLast().get("loss").asDouble() != plain.getLast().get("loss").asDouble(),
+                "lora_dropout (0.05 by default) applies in training steps: " + m.getLast() + " vs " + plain.getLast());
     }
 
     /** ref_model_name_or_path: another model as the reference, so the first step's margins are not 0. */

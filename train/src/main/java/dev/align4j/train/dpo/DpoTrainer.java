@@ -12,7 +12,9 @@ import dev.align4j.models.lora.LoraModel;
 import dev.align4j.tensor.Tensor;
 import dev.align4j.train.AdapterModelState;
 import dev.align4j.train.FullModelState;
+import dev.align4j.train.LoraDropout;
 import dev.align4j.train.ModelState;
+import dev.align4j.train.Objective;
 import dev.align4j.train.PeftArguments;
 import dev.align4j.train.PreferenceData;
 import dev.align4j.train.Progress;
@@ -21,6 +23,7 @@ import dev.align4j.train.TrainerLoop;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -93,7 +96,8 @@ public final class DpoTrainer {
         }
         progress.message("dpo: " + train.size() + " rows (" + train.type() + ") → " + trainPairs.size() + " pairs; reference: "
                 + describe(reference, c));
-        DpoObjective objective = new DpoObjective(model, reference, c.lossOptions());
+        Objective<Batch> objective = new DpoObjective(model, reference, c.lossOptions());
+        if (lora != null) objective = new LoraDropout<>(objective, lora, c.seed, b -> Arrays.hashCode(b.packed().tokens()));
         TrainerLoop.Data<Batch> trainData = epoch -> PreferenceData.batches(trainPairs, c.perDeviceTrainBatchSize, new Random(c.seed + epoch), processor);
         TrainerLoop.Data<Batch> evalData = evalPairs == null ? null : epoch -> PreferenceData.batches(evalPairs, c.perDeviceEvalBatchSize, null, processor);
         return new TrainerLoop<>(c, trainable, objective, trainData, evalData, state, progress);

@@ -11,7 +11,9 @@ import dev.align4j.models.lora.LoraModel;
 import dev.align4j.tensor.Tensor;
 import dev.align4j.train.AdapterModelState;
 import dev.align4j.train.FullModelState;
+import dev.align4j.train.LoraDropout;
 import dev.align4j.train.ModelState;
+import dev.align4j.train.Objective;
 import dev.align4j.train.PeftArguments;
 import dev.align4j.train.PreferenceData;
 import dev.align4j.train.Progress;
@@ -22,6 +24,7 @@ import dev.align4j.train.loss.KtoLoss;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -62,8 +65,9 @@ public final class KtoTrainer {
         Map<String, Tensor> trainable;
         ModelState state;
         DpoObjective.Reference reference;
+        LoraModel lora = null;
         if (c.usePeft) {
-            LoraModel lora = LoraModel.attach(model, PeftArguments.lora(c, model), c.seed);
+            lora = LoraModel.attach(model, PeftArguments.lora(c, model), c.seed);
             trainable = lora.trainableParameters();
             state = new AdapterModelState(lora, c.modelNameOrPath, modelDir);
             reference = new DpoObjective.Reference.AdaptersOff(lora);
@@ -74,7 +78,8 @@ public final class KtoTrainer {
                     : c.modelNameOrPath)).model());
         }
         KtoLoss.Options options = c.lossOptions();
-        KtoObjective objective = new KtoObjective(model, reference, options);
+        Objective<KtoObjective.KtoBatch> objective = new KtoObjective(model, reference, options);
+        if (lora != null) objective = new LoraDropout<>(objective, lora, c.seed, b -> Arrays.hashCode(b.sequences().packed().tokens()));
         TrainerLoop.Data<KtoObjective.KtoBatch> trainData = epoch -> batches(trainExamples, c.perDeviceTrainBatchSize,
                 new Random(c.seed + epoch), processor, options.lossType());
         TrainerLoop.Data<KtoObjective.KtoBatch> evalData = evalExamples == null ? null

@@ -11,6 +11,7 @@ import dev.align4j.models.lora.LoraModel;
 import dev.align4j.tensor.Tensor;
 import dev.align4j.train.AdapterModelState;
 import dev.align4j.train.FullModelState;
+import dev.align4j.train.LoraDropout;
 import dev.align4j.train.ModelState;
 import dev.align4j.train.Objective;
 import dev.align4j.train.PeftArguments;
@@ -22,6 +23,7 @@ import dev.align4j.train.loss.OrpoLoss;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -56,18 +58,20 @@ public final class OrpoTrainer {
 
         Map<String, Tensor> trainable;
         ModelState state;
+        LoraModel lora = null;
         if (c.usePeft) {
-            LoraModel lora = LoraModel.attach(model, PeftArguments.lora(c, model), c.seed);
+            lora = LoraModel.attach(model, PeftArguments.lora(c, model), c.seed);
             trainable = lora.trainableParameters();
             state = new AdapterModelState(lora, c.modelNameOrPath, modelDir);
         } else {
             trainable = model.parameters();
             state = new FullModelState(loaded);
         }
-        PolicyPairObjective objective = new PolicyPairObjective(model, logps -> {
+        Objective<Batch> objective = new PolicyPairObjective(model, logps -> {
             OrpoLoss.Result r = OrpoLoss.compute(c.beta, logps);
             return new Objective.Loss(r.loss(), r.metricSums());
         });
+        if (lora != null) objective = new LoraDropout<>(objective, lora, c.seed, b -> Arrays.hashCode(b.packed().tokens()));
         TrainerLoop.Data<Batch> trainData = epoch -> PreferenceData.batches(trainPairs, c.perDeviceTrainBatchSize, new Random(c.seed + epoch), processor);
         TrainerLoop.Data<Batch> evalData = evalPairs == null ? null
                 : epoch -> PreferenceData.batches(evalPairs, c.perDeviceEvalBatchSize, null, processor);

@@ -39,7 +39,7 @@ import java.util.SplittableRandom;
         description = "DPO step tokens/s against an SFT step on the same GPT-2-124M-shaped model and tokens; last line dpo_vs_sft.")
 public final class DpoBench implements Runnable {
 
-    @Option(names = "--steps", defaultValue = "4", description = "Timed steps of each kind; the median is reported (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", defaultValue = "8", description = "Timed steps of each kind; the median is reported (default: ${DEFAULT-VALUE}).")
     int steps;
 
     @Option(names = "--warmup", defaultValue = "1", description = "Untimed steps of each kind first (default: ${DEFAULT-VALUE}).")

@@ -187,8 +187,8 @@ public final class Linalg {
         ElementwiseKernels.addToRows(z.data, bias.data, bias.offset, n, out);
         Autograd.record(z, op + "_bias", () -> {
             float[] g = z.gradOrNull();
-            Autograd.accumulate(y, g, 0);
             if (bias.requiresGrad()) ReductionKernels.accumulateColumns(bias.gradBuffer(), g, n, out);
+            Autograd.passThrough(y, z); // after the bias has read g: y may take g as its own
         }, y, bias);
         return z;
     }

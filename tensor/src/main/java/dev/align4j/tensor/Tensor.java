@@ -331,7 +331,7 @@ public final class Tensor {
         if (bf16 != null) return new Tensor(bf16, s);
         if (q4 != null) return new Tensor(q4, s);
         Tensor out = new Tensor(data, offset, s);
-        Autograd.record(out, "view", () -> Autograd.accumulate(this, out.gradOrNull(), 0), this);
+        Autograd.record(out, "view", () -> Autograd.passThrough(this, out), this);
         return out;
     }
 
@@ -422,6 +422,11 @@ public final class Tensor {
 
     void dropGrad() {
         grad = null;
+    }
+
+    /** Takes {@code g} as this tensor's gradient buffer ({@link Autograd#passThrough}). */
+    void adoptGrad(float[] g) {
+        grad = g;
     }
 
     /** Makes this tensor the recorded output of {@code node} (an interior tensor of the graph). */

@@ -70,4 +70,23 @@ class AutogradTest {
         String s = Tensor.of(new float[] {1, 2, 3, 4}, 2, 2).toString();
         assertTrue(s.contains("[[1.0000, 2.0000],") && s.contains("[3.0000, 4.0000]]") && s.contains("shape=[2, 2]"), s);
     }
+
+    /**
+     * A pass-through (view) hands its gradient array to an input that has none and adds it to one
+     * that has: an interior tensor seen through two views and used directly gets the sum of the
+     * three gradients, d/dp of Σ3·view₁ + Σ5·view₂ + Σ7·x with x = 2p is 2·(3 + 5 + 7) = 30, and
+     * the leaf p keeps a buffer of its own.
+     */
+    @Test
+    void aTensorSeenThroughTwoViewsAndDirectlyGetsTheSumOfTheirGradients() {
+        Tensor p = Tensor.vector(1f, 2f, 3f, 4f, 5f, 6f).requiresGrad(true);
+        Tensor x = Elementwise.mulScalar(p, 2f);
+        Tensor loss = Elementwise.add(Elementwise.add(Reductions.sum(Elementwise.mulScalar(x.view(2, 3), 3f)),
+                Reductions.sum(Elementwise.mulScalar(x.view(3, 2), 5f))), Reductions.sum(Elementwise.mulScalar(x, 7f)));
+        loss.backward();
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new float[] {30f, 30f, 30f, 30f, 30f, 30f}, p.gradOrNull());
+        Tensor q = Tensor.vector(1f, 2f).requiresGrad(true);
+        Reductions.sum(Elementwise.mulScalar(q.view(2, 1), 4f)).backward();
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new float[] {4f, 4f}, q.gradOrNull());
+    }
 }

@@ -1,20 +1,10 @@
 package dev.align4j.cli;
 
-import dev.align4j.train.Configs;
 import dev.align4j.train.Progress;
 import dev.align4j.train.TrainerLoop;
 import dev.align4j.train.cpo.CPOConfig;
 import dev.align4j.train.cpo.CpoTrainer;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Unmatched;
-
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.Callable;
 
 /**
  * {@code align4j cpo --config cpo.yaml [--key value ...]}: contrastive preference optimisation with TRL's
@@ -24,26 +14,14 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "cpo", mixinStandardHelpOptions = true,
         description = "Contrastive preference optimisation (TRL's CPOTrainer): --config cpo.yaml, then any key as --key value.")
-public final class CpoCommand implements Callable<Integer> {
+public final class CpoCommand extends TrainCommand<CPOConfig> {
 
-    @Option(names = "--config", description = "A YAML file of CPOConfig keys.")
-    Path config;
-
-    @Unmatched
-    List<String> overrides = new ArrayList<>();
-
-    @Spec
-    CommandSpec spec;
-
-    @Override
-    public Integer call() throws Exception {
-        CPOConfig c = Configs.load(config, overrides, CPOConfig.class);
-        TrainerLoop<?> loop = CpoTrainer.create(c, Progress.forConsole(c.disableTqdm, spec.commandLine().getErr()));
-        return Training.run(loop, spec.commandLine().getErr());
+    public CpoCommand() {
+        super(CPOConfig.class);
     }
 
-    /** The keys and their defaults, shown under {@code --help}. */
-    static String keys() {
-        return "Keys (YAML or --key value):%n" + String.join("%n", Configs.keys(CPOConfig.class));
+    @Override
+    TrainerLoop<?> loop(CPOConfig c, Progress progress) throws Exception {
+        return CpoTrainer.create(c, progress);
     }
 }

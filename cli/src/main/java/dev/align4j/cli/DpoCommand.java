@@ -1,20 +1,10 @@
 package dev.align4j.cli;
 
-import dev.align4j.train.Configs;
 import dev.align4j.train.Progress;
 import dev.align4j.train.TrainerLoop;
 import dev.align4j.train.dpo.DPOConfig;
 import dev.align4j.train.dpo.DpoTrainer;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Unmatched;
-
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.Callable;
 
 /**
  * {@code align4j dpo --config dpo.yaml [--key value ...]}: direct preference optimisation with TRL's
@@ -24,26 +14,14 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "dpo", mixinStandardHelpOptions = true,
         description = "Direct preference optimisation (TRL's DPOTrainer): --config dpo.yaml, then any key as --key value.")
-public final class DpoCommand implements Callable<Integer> {
+public final class DpoCommand extends TrainCommand<DPOConfig> {
 
-    @Option(names = "--config", description = "A YAML file of DPOConfig keys.")
-    Path config;
-
-    @Unmatched
-    List<String> overrides = new ArrayList<>();
-
-    @Spec
-    CommandSpec spec;
-
-    @Override
-    public Integer call() throws Exception {
-        DPOConfig c = Configs.load(config, overrides, DPOConfig.class);
-        TrainerLoop<?> loop = DpoTrainer.create(c, Progress.forConsole(c.disableTqdm, spec.commandLine().getErr()));
-        return Training.run(loop, spec.commandLine().getErr());
+    public DpoCommand() {
+        super(DPOConfig.class);
     }
 
-    /** The keys and their defaults, shown under {@code --help}. */
-    static String keys() {
-        return "Keys (YAML or --key value):%n" + String.join("%n", Configs.keys(DPOConfig.class));
+    @Override
+    TrainerLoop<?> loop(DPOConfig c, Progress progress) throws Exception {
+        return DpoTrainer.create(c, progress);
     }
 }

@@ -24,13 +24,9 @@ public final class Main implements Runnable {
     /** The configured command line, for tests that run commands in-process. */
     public static CommandLine commandLine() {
         CommandLine cmd = new CommandLine(new Main());
-        cmd.getSubcommands().get("sft").getCommandSpec().usageMessage().footer(SftCommand.keys());
-        cmd.getSubcommands().get("dpo").getCommandSpec().usageMessage().footer(DpoCommand.keys());
-        cmd.getSubcommands().get("kto").getCommandSpec().usageMessage().footer(KtoCommand.keys());
-        cmd.getSubcommands().get("orpo").getCommandSpec().usageMessage().footer(OrpoCommand.keys());
-        cmd.getSubcommands().get("cpo").getCommandSpec().usageMessage().footer(CpoCommand.keys());
-        cmd.getSubcommands().get("simpo").getCommandSpec().usageMessage().footer(SimpoCommand.keys());
-        cmd.getSubcommands().get("pretrain").getCommandSpec().usageMessage().footer(PretrainCommand.keys());
+        for (CommandLine sub : cmd.getSubcommands().values()) {
+            if (sub.getCommand() instanceof TrainCommand<?> train) sub.getCommandSpec().usageMessage().footer(train.keys());
+        }
         return cmd
                 .setCaseInsensitiveEnumValuesAllowed(true)
                 .setExecutionExceptionHandler(Main::reportError);

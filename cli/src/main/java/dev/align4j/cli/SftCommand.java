@@ -1,20 +1,10 @@
 package dev.align4j.cli;
 
-import dev.align4j.train.Configs;
 import dev.align4j.train.Progress;
 import dev.align4j.train.TrainerLoop;
 import dev.align4j.train.sft.SFTConfig;
 import dev.align4j.train.sft.SftTrainer;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Unmatched;
-
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.Callable;
 
 /**
  * {@code align4j sft --config sft.yaml [--key value ...]}: supervised fine-tuning with TRL's
@@ -24,26 +14,14 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "sft", mixinStandardHelpOptions = true,
         description = "Supervised fine-tuning (TRL's SFTTrainer): --config sft.yaml, then any key as --key value.")
-public final class SftCommand implements Callable<Integer> {
+public final class SftCommand extends TrainCommand<SFTConfig> {
 
-    @Option(names = "--config", description = "A YAML file of SFTConfig keys.")
-    Path config;
-
-    @Unmatched
-    List<String> overrides = new ArrayList<>();
-
-    @Spec
-    CommandSpec spec;
-
-    @Override
-    public Integer call() throws Exception {
-        SFTConfig c = Configs.load(config, overrides, SFTConfig.class);
-        TrainerLoop<?> loop = SftTrainer.create(c, Progress.forConsole(c.disableTqdm, spec.commandLine().getErr()));
-        return Training.run(loop, spec.commandLine().getErr());
+    public SftCommand() {
+        super(SFTConfig.class);
     }
 
-    /** The keys and their defaults, shown under {@code --help}. */
-    static String keys() {
-        return "Keys (YAML or --key value):%n" + String.join("%n", Configs.keys(SFTConfig.class));
+    @Override
+    TrainerLoop<?> loop(SFTConfig c, Progress progress) throws Exception {
+        return SftTrainer.create(c, progress);
     }
 }

@@ -3,18 +3,11 @@ package dev.align4j.train.cpo;
 import dev.align4j.data.Batch;
 import dev.align4j.data.PreferenceExample;
 import dev.align4j.data.PreferenceProcessor;
-import dev.align4j.io.hf.HfModels;
-import dev.align4j.io.hf.LoadOptions;
-import dev.align4j.io.hf.LoadedModel;
 import dev.align4j.models.CausalLM;
 import dev.align4j.models.lora.LoraModel;
-import dev.align4j.tensor.Tensor;
-import dev.align4j.train.AdapterModelState;
-import dev.align4j.train.FullModelState;
 import dev.align4j.train.LoraDropout;
-import dev.align4j.train.ModelState;
 import dev.align4j.train.Objective;
-import dev.align4j.train.PeftArguments;
+import dev.align4j.train.Policy;
 import dev.align4j.train.PreferenceData;
 import dev.align4j.train.Progress;
 import dev.align4j.train.TrainerLoop;
@@ -25,7 +18,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 
 /**
@@ -47,9 +39,9 @@ public final class CpoTrainer {
     public static TrainerLoop<Batch> create(CPOConfig c, Progress progress) throws IOException {
         c.validate();
         Path modelDir = Path.of(c.modelNameOrPath);
-        LoadedModel loaded = HfModels.load(modelDir, LoadOptions.defaults().withLoadIn4Bit(PeftArguments.quantization(c)));
-        CausalLM model = loaded.model();
-        model.gradientCheckpointing(c.gradientCheckpointing);
+        Policy policy = Policy.load(c, c.modelNameOrPath);
+        CausalLM model = policy.model();
+        LoraModel lora = policy.lora();
         PreferenceProcessor processor = PreferenceData.processor(modelDir, c.preferenceOptions());
         PreferenceData.Rows rows = PreferenceData.rows(c, progress);
         List<PreferenceExample> trainPairs = PreferenceData.pairs(rows.train(), processor);
@@ -57,17 +49,6 @@ public final class CpoTrainer {
         progress.message("cpo (loss_type " + c.lossType + "): " + rows.train().size() + " rows (" + rows.train().type() + ") → "
                 + trainPairs.size() + " pairs");
 
-        Map<String, Tensor> trainable;
-        ModelState state;
-        LoraModel lora = null;
-        if (c.usePeft) {
-            lora = LoraModel.attach(model, PeftArguments.lora(c, model), c.seed);
-            trainable = lora.trainableParameters();
-            state = new AdapterModelState(lora, c.modelNameOrPath, modelDir);
-        } else {
-            trainable = model.parameters();
-            state = new FullModelState(loaded);
-        }
         CpoLoss.Options options = c.lossOptions();
         Objective<Batch> objective = new PolicyPairObjective(model, logps -> {
             CpoLoss.Result r = CpoLoss.compute(options, logps);
@@ -77,6 +58,6 @@ public final class CpoTrainer {
         TrainerLoop.Data<Batch> trainData = epoch -> PreferenceData.batches(trainPairs, c.perDeviceTrainBatchSize, new Random(c.seed + epoch), processor);
         TrainerLoop.Data<Batch> evalData = evalPairs == null ? null
                 : epoch -> PreferenceData.batches(evalPairs, c.perDeviceEvalBatchSize, null, processor);
-        return new TrainerLoop<>(c, trainable, objective, trainData, evalData, state, progress);
+        return new TrainerLoop<>(c, policy.trainable(), objective, trainData, evalData, policy.state(), progress);
     }
 }

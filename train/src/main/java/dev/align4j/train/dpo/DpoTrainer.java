@@ -5,17 +5,12 @@ import dev.align4j.data.Dataset;
 import dev.align4j.data.PreferenceExample;
 import dev.align4j.data.PreferenceProcessor;
 import dev.align4j.io.hf.HfModels;
-import dev.align4j.io.hf.LoadOptions;
-import dev.align4j.io.hf.LoadedModel;
 import dev.align4j.models.CausalLM;
 import dev.align4j.models.lora.LoraModel;
-import dev.align4j.tensor.Tensor;
-import dev.align4j.train.AdapterModelState;
-import dev.align4j.train.FullModelState;
 import dev.align4j.train.LoraDropout;
-import dev.align4j.train.ModelState;
 import dev.align4j.train.Objective;
 import dev.align4j.train.PeftArguments;
+import dev.align4j.train.Policy;
 import dev.align4j.train.PreferenceData;
 import dev.align4j.train.Progress;
 import dev.align4j.train.TrainerLoop;
@@ -25,7 +20,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 
 /**
@@ -56,26 +50,15 @@ public final class DpoTrainer {
     public static TrainerLoop<Batch> create(DPOConfig c, Progress progress) throws IOException {
         c.validate();
         Path modelDir = Path.of(c.modelNameOrPath);
-        LoadedModel loaded = HfModels.load(modelDir, LoadOptions.defaults().withLoadIn4Bit(PeftArguments.quantization(c)));
-        CausalLM model = loaded.model();
-        model.gradientCheckpointing(c.gradientCheckpointing);
+        Policy policy = Policy.load(c, c.modelNameOrPath);
+        CausalLM model = policy.model();
+        LoraModel lora = policy.lora();
         PreferenceProcessor processor = PreferenceData.processor(modelDir, c.preferenceOptions());
         PreferenceData.Rows rows = PreferenceData.rows(c, progress);
         Dataset train = rows.train();
         List<PreferenceExample> trainPairs = PreferenceData.pairs(train, processor);
         List<PreferenceExample> evalPairs = rows.eval() == null ? null : PreferenceData.pairs(rows.eval(), processor);
 
-        Map<String, Tensor> trainable;
-        ModelState state;
-        LoraModel lora = null;
-        if (c.usePeft) {
-            lora = LoraModel.attach(model, PeftArguments.lora(c, model), c.seed);
-            trainable = lora.trainableParameters();
-            state = new AdapterModelState(lora, c.modelNameOrPath, modelDir);
-        } else {
-            trainable = model.parameters();
-            state = new FullModelState(loaded);
-        }
         Path refDir = Path.of(c.refModelNameOrPath != null ? c.refModelNameOrPath : c.modelNameOrPath);
         DpoObjective.Reference live; // null until needed: with precomputed log-probs a cache hit never loads the reference
         if (c.referenceFree) live = new DpoObjective.Reference.None();
@@ -100,7 +83,7 @@ public final class DpoTrainer {
         if (lora != null) objective = new LoraDropout<>(objective, lora, c.seed, b -> Arrays.hashCode(b.packed().tokens()));
         TrainerLoop.Data<Batch> trainData = epoch -> PreferenceData.batches(trainPairs, c.perDeviceTrainBatchSize, new Random(c.seed + epoch), processor);
         TrainerLoop.Data<Batch> evalData = evalPairs == null ? null : epoch -> PreferenceData.batches(evalPairs, c.perDeviceEvalBatchSize, null, processor);
-        return new TrainerLoop<>(c, trainable, objective, trainData, evalData, state, progress);
+        return new TrainerLoop<>(c, policy.trainable(), objective, trainData, evalData, policy.state(), progress);
     }
 
     private static String describe(DpoObjective.Reference reference, DPOConfig c) {

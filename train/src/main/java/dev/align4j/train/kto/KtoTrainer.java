@@ -4,17 +4,11 @@ import dev.align4j.data.Dataset;
 import dev.align4j.data.PreferenceProcessor;
 import dev.align4j.data.UnpairedExample;
 import dev.align4j.io.hf.HfModels;
-import dev.align4j.io.hf.LoadOptions;
-import dev.align4j.io.hf.LoadedModel;
 import dev.align4j.models.CausalLM;
 import dev.align4j.models.lora.LoraModel;
-import dev.align4j.tensor.Tensor;
-import dev.align4j.train.AdapterModelState;
-import dev.align4j.train.FullModelState;
 import dev.align4j.train.LoraDropout;
-import dev.align4j.train.ModelState;
 import dev.align4j.train.Objective;
-import dev.align4j.train.PeftArguments;
+import dev.align4j.train.Policy;
 import dev.align4j.train.PreferenceData;
 import dev.align4j.train.Progress;
 import dev.align4j.train.TrainerLoop;
@@ -27,7 +21,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 
 /**
@@ -52,9 +45,9 @@ public final class KtoTrainer {
     public static TrainerLoop<KtoObjective.KtoBatch> create(KTOConfig c, Progress progress) throws IOException {
         c.validate();
         Path modelDir = Path.of(c.modelNameOrPath);
-        LoadedModel loaded = HfModels.load(modelDir, LoadOptions.defaults().withLoadIn4Bit(PeftArguments.quantization(c)));
-        CausalLM model = loaded.model();
-        model.gradientCheckpointing(c.gradientCheckpointing);
+        Policy policy = Policy.load(c, c.modelNameOrPath);
+        CausalLM model = policy.model();
+        LoraModel lora = policy.lora();
         PreferenceProcessor processor = PreferenceData.processor(modelDir, c.preferenceOptions());
         PreferenceData.Rows rows = PreferenceData.rows(c, progress);
         List<UnpairedExample> trainExamples = examples(rows.train(), processor, c.datasetName);
@@ -62,21 +55,9 @@ public final class KtoTrainer {
         progress.message("kto: " + rows.train().size() + " rows (" + rows.train().type() + ") → " + trainExamples.size() + " examples, "
                 + trainExamples.stream().filter(UnpairedExample::desirable).count() + " desirable");
 
-        Map<String, Tensor> trainable;
-        ModelState state;
-        DpoObjective.Reference reference;
-        LoraModel lora = null;
-        if (c.usePeft) {
-            lora = LoraModel.attach(model, PeftArguments.lora(c, model), c.seed);
-            trainable = lora.trainableParameters();
-            state = new AdapterModelState(lora, c.modelNameOrPath, modelDir);
-            reference = new DpoObjective.Reference.AdaptersOff(lora);
-        } else {
-            trainable = model.parameters();
-            state = new FullModelState(loaded);
-            reference = new DpoObjective.Reference.Frozen(HfModels.load(Path.of(c.refModelNameOrPath != null ? c.refModelNameOrPath
+        DpoObjective.Reference reference = lora != null ? new DpoObjective.Reference.AdaptersOff(lora)
+                : new DpoObjective.Reference.Frozen(HfModels.load(Path.of(c.refModelNameOrPath != null ? c.refModelNameOrPath
                     : c.modelNameOrPath)).model());
-        }
         KtoLoss.Options options = c.lossOptions();
         Objective<KtoObjective.KtoBatch> objective = new KtoObjective(model, reference, options);
         if (lora != null) objective = new LoraDropout<>(objective, lora, c.seed, b -> Arrays.hashCode(b.sequences().packed().tokens()));
@@ -84,7 +65,7 @@ public final class KtoTrainer {
                 new Random(c.seed + epoch), processor, options.lossType());
         TrainerLoop.Data<KtoObjective.KtoBatch> evalData = evalExamples == null ? null
                 : epoch -> batches(evalExamples, c.perDeviceEvalBatchSize, null, processor, options.lossType());
-        return new TrainerLoop<>(c, trainable, objective, trainData, evalData, state, progress);
+        return new TrainerLoop<>(c, policy.trainable(), objective, trainData, evalData, policy.state(), progress);
     }
 
     private static List<UnpairedExample> examples(Dataset rows, PreferenceProcessor processor, String source) {

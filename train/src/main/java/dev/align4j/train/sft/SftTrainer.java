@@ -20,11 +20,9 @@ import dev.align4j.tensor.Elementwise;
 import dev.align4j.tensor.LogProbs;
 import dev.align4j.tensor.Reductions;
 import dev.align4j.tensor.Tensor;
-import dev.align4j.train.AdapterModelState;
-import dev.align4j.train.FullModelState;
-import dev.align4j.train.ModelState;
 import dev.align4j.train.Objective;
 import dev.align4j.train.PeftArguments;
+import dev.align4j.train.Policy;
 import dev.align4j.train.Progress;
 import dev.align4j.train.TrainerLoop;
 
@@ -69,8 +67,9 @@ public final class SftTrainer {
 
     /** A ready loop training {@code loaded} with the tokenizer of {@code tokenizerDir} (pretraining passes a new model). */
     static TrainerLoop<Batch> create(SFTConfig c, LoadedModel loaded, Path modelDir, Progress progress) throws IOException {
-        CausalLM model = loaded.model();
-        model.gradientCheckpointing(c.gradientCheckpointing);
+        Policy policy = Policy.of(c, loaded, c.modelNameOrPath);
+        CausalLM model = policy.model();
+        LoraModel lora = policy.lora();
         Tokenizer tokenizer = Tokenizer.load(modelDir);
         Optional<ChatTemplate> template = tokenizer.config().chatTemplate().isPresent()
                 ? Optional.of(ChatTemplate.of(tokenizer)) : Optional.empty();
@@ -91,20 +90,9 @@ public final class SftTrainer {
         progress.message("sft: " + train.size() + " rows (" + train.type() + ") → " + trainUnits.size()
                 + (c.packing ? " packed rows of ≤ " + c.maxLength + " tokens" : " examples"));
 
-        Map<String, Tensor> trainable;
-        ModelState state;
-        LoraModel lora = null;
-        if (c.usePeft) {
-            lora = LoraModel.attach(model, PeftArguments.lora(c, model), c.seed);
-            trainable = lora.trainableParameters();
-            state = new AdapterModelState(lora, c.modelNameOrPath, modelDir);
-        } else {
-            trainable = model.parameters();
-            state = new FullModelState(loaded);
-        }
         TrainerLoop.Data<Batch> trainData = epoch -> batches(trainUnits, c.perDeviceTrainBatchSize, new Random(c.seed + epoch));
         TrainerLoop.Data<Batch> evalData = evalUnits == null ? null : epoch -> batches(evalUnits, c.perDeviceEvalBatchSize, null);
-        return new TrainerLoop<>(c, trainable, new Loss(model, lora, c.seed), trainData, evalData, state, progress);
+        return new TrainerLoop<>(c, policy.trainable(), new Loss(model, lora, c.seed), trainData, evalData, policy.state(), progress);
     }
 
     private static List<SftExample> examples(Dataset rows, SftProcessor processor) {

@@ -24,7 +24,9 @@ class CachedAttentionTest {
             "5 9 1;   1 1 1;   4; 2; 7",
             "33 7;    33 7;    2; 1; 33",
             "40 3 65; 6 1 1;   4; 4; 16",
-            "12 20;   0 20;    3; 1; 8"})
+            "12 20;   0 20;    3; 1; 8",
+            "70 18;   2 1;     4; 2; 64",
+            "17 31;   1 31;    2; 1; 100"})
     void newTokensOverTheCacheMatchFullCausalAttention(String totalList, String newList, int nHead, int nKvHead, int d) {
         int[] totals = ints(totalList), news = ints(newList);
         int n = totals.length, newT = Arrays.stream(news).sum(), fullT = Arrays.stream(totals).sum();

@@ -30,10 +30,12 @@ import java.util.Map;
  * a shared prefix both sequences attend to (prefix sharing, F. Wang, S. Hegde, arXiv:2410.20305),
  * in the policy's pass and the reference's alike. A shared prompt's rows carry no label, so each
  * completion's log-probs, token counts and logits lie in its own segment and are those of the
- * unshared sequence; plainly packed batches work the same. The reference is a frozen model, or,
- * under LoRA, the policy with its adapters off ({@link LoraModel#disabled}), run without
- * gradients: it never changes; or a table of its log-probs computed before training
- * ({@link ReferenceLogps}). With {@code reference_free} there is none.
+ * unshared sequence; plainly packed batches work the same. One deviation: under
+ * {@code lora_dropout} the prompt's rows draw one dropout mask for both completions, not one each.
+ * The reference is a frozen model, or, under LoRA, the policy with its adapters off
+ * ({@link LoraModel#disabled}), run without gradients: it never changes; or a table of its
+ * log-probs computed before training ({@link ReferenceLogps}). With {@code reference_free} there
+ * is none.
  *
  * <p>What it is not: the recipe (config, data loading, the choice of reference: {@link DpoTrainer}).
  */

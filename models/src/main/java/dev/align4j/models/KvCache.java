@@ -102,10 +102,15 @@ public final class KvCache {
      * Extends the sequences in {@code slots} by the tokens of {@code batch}, one segment per slot in
      * order, and returns the attention a model's forward pass uses for them: layer {@code l}'s new
      * keys and values are appended to the slot and its queries attend over the whole cached sequence.
-     * Each segment must hold at least one token, at positions continuing its slot's length.
+     * Each segment must hold at least one token, at positions continuing its slot's length, and
+     * extend no shared prefix ({@link PackedSegments}).
      */
     public LayerAttention extend(PackedBatch batch, int[] slots) {
         PackedSegments seg = batch.segments();
+        if (seg.hasPrefixes()) {
+            throw new IllegalArgumentException("KvCache.extend: the batch's " + seg + " share prefixes, a training layout; give each"
+                    + " slot its own plain segment (fork a slot to share a prompt)");
+        }
         if (seg.segments() != slots.length) {
             throw new IllegalArgumentException("KvCache.extend: the batch has " + seg.segments() + " sequences but "
                     + slots.length + " slots were given " + Arrays.toString(slots));

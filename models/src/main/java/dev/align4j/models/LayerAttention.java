@@ -21,7 +21,7 @@ public interface LayerAttention {
      */
     Tensor attend(int layer, Tensor q, Tensor k, Tensor v);
 
-    /** Causal attention within each segment of the batch, with gradients: the training path. */
+    /** Causal attention within each segment of the batch and its shared prefix, with gradients: the training path. */
     static LayerAttention causal(PackedSegments segments) {
         return (layer, q, k, v) -> Attention.causal(q, k, v, segments);
     }

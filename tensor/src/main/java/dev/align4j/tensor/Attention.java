@@ -9,7 +9,9 @@ import java.util.Arrays;
  * <p>What it is: {@code softmax(scale·Q·Kᵀ + mask)·V} for every head, where the tokens of the batch
  * are flat and {@link PackedSegments} says which sequence each belongs to: token {@code i} attends
  * to token {@code j} iff {@code j ≤ i} and both are in the same segment (FlashAttention's
- * variable-length interface, {@code flash_attn_varlen_func(..., causal=True)}). Grouped-query
+ * variable-length interface, {@code flash_attn_varlen_func(..., causal=True)}), or {@code j} is in
+ * the shared prefix that {@code i}'s segment extends ({@link PackedSegments}: every token of a
+ * prompt's completions sees the prompt, processed once, and not the other completions). Grouped-query
  * attention: with {@code H} query heads and {@code Hkv} kv heads, query head {@code h} uses kv head
  * {@code h / (H / Hkv)} ({@code Hkv = H} is multi-head attention, {@code Hkv = 1} multi-query).
  * Shapes: {@code q} (T, H, D), {@code k} and {@code v} (T, Hkv, D), output (T, H, D) — the
@@ -33,22 +35,23 @@ public final class Attention {
 
     /**
      * Causal attention of {@code q} (T, H, D) over {@code k}, {@code v} (T, Hkv, D) within each
-     * segment; returns (T, H, D). {@code H} must be a multiple of {@code Hkv}; the segments must
+     * segment and its prefix; returns (T, H, D). {@code H} must be a multiple of {@code Hkv}; the segments must
      * cover exactly the T tokens.
      */
     public static Tensor causal(Tensor q, Tensor k, Tensor v, PackedSegments segments, float scale) {
         Tensor.requireFloat32("Attention.causal", q, k, v);
         check(q, k, v, segments, scale);
         int t = q.dim(0), nHead = q.dim(1), headDim = q.dim(2), nKvHead = k.dim(1);
-        int[] offsets = segments.offsets();
+        int[] offsets = segments.offsets(), prefixes = segments.prefixes();
         Tensor out = Tensor.zeros(t, nHead, headDim); // (T, H, D)
         float[] lse = new float[t * nHead];             // (T, H) logsumexp of each score row
         AttentionKernels.causalForward(out.data, lse, q.data, q.offset, k.data, k.offset, v.data, v.offset,
-                offsets, nHead, nKvHead, headDim, scale);
+                offsets, prefixes, nHead, nKvHead, headDim, scale);
         Autograd.record(out, "attention", () -> AttentionKernels.causalBackward(
                 q.requiresGrad() ? q.gradBuffer() : null, k.requiresGrad() ? k.gradBuffer() : null,
                 v.requiresGrad() ? v.gradBuffer() : null, out.gradOrNull(), out.data, lse,
-                q.data, q.offset, k.data, k.offset, v.data, v.offset, offsets, nHead, nKvHead, headDim, scale), q, k, v);
+                q.data, q.offset, k.data, k.offset, v.data, v.offset, offsets, prefixes, nHead, nKvHead, headDim, scale),
+                q, k, v);
         return out;
     }
 

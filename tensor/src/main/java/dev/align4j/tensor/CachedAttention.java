@@ -17,8 +17,9 @@ import java.util.Arrays;
  * length) this is {@link Attention#causal}. Kernel: {@link CachedAttentionKernels}.
  *
  * <p>What it is not: differentiable. Generation runs under {@link Autograd#noGrad()}; a call that
- * would have to record a backward is rejected rather than silently cutting the graph. Nor is it a
- * cache: the buffers, their growth and their sharing belong to the models layer.
+ * would have to record a backward is rejected rather than silently cutting the graph. Nor is it for
+ * segments with shared prefixes (a training layout, rejected: a cache shares a prompt by copying its
+ * rows), or a cache: the buffers, their growth and their sharing belong to the models layer.
  */
 public final class CachedAttention {
     private CachedAttention() {}
@@ -62,6 +63,10 @@ public final class CachedAttention {
         String op = "CachedAttention: ";
         if (q.rank() != 3) throw new IllegalArgumentException(op + "q must be (T, H, D), got " + q.describe());
         int n = segments.segments();
+        if (segments.hasPrefixes()) {
+            throw new IllegalArgumentException(op + segments + " has shared prefixes, a training layout; a KV cache shares a"
+                    + " prompt by forking its slot (KvCache.fork), so pass one plain segment per sequence");
+        }
         if (segments.tokens() != q.dim(0)) {
             throw new IllegalArgumentException(op + "the segments cover " + segments.tokens() + " tokens but q "
                     + q.describe() + " has T = " + q.dim(0));

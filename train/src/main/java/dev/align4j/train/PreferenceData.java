@@ -23,7 +23,7 @@ import java.util.Random;
  * The data steps the preference trainers (DPO, ORPO, CPO, KTO) share, kept in one place so their
  * recipes differ only in the objective: the processor of a model folder's tokenizer and chat
  * template, the train and eval rows ({@code dataset_name}, its splits or {@code test_size}), and
- * pair batches (each pair's chosen then rejected sequence, packed side by side).
+ * pair batches (each pair's chosen then rejected sequence, their prompt packed once).
  *
  * <p>What it is not: the tokenization rules, which are the data layer's {@link PreferenceProcessor}.
  */
@@ -64,14 +64,17 @@ public final class PreferenceData {
         return out;
     }
 
-    /** Packs pairs as one batch: each pair's chosen sequence, then its rejected one. */
+    /**
+     * Packs pairs as one batch: each pair's chosen sequence, then its rejected one, the prompt
+     * they share packed once ({@link Batch#sharingPrompts}: prefix sharing) when it has at least
+     * two tokens, else side by side.
+     */
     public static Batch batch(List<PreferenceExample> pairs, PreferenceProcessor processor) {
-        List<SftExample> sequences = new ArrayList<>(2 * pairs.size());
+        List<List<SftExample>> groups = new ArrayList<>(pairs.size());
         for (PreferenceExample p : pairs) {
-            sequences.add(processor.sequence(p.promptIds(), p.chosenIds()));
-            sequences.add(processor.sequence(p.promptIds(), p.rejectedIds()));
+            groups.add(List.of(processor.sequence(p.promptIds(), p.chosenIds()), processor.sequence(p.promptIds(), p.rejectedIds())));
         }
-        return Batch.of(sequences);
+        return Batch.sharingPrompts(groups);
     }
 
     /** The pairs shuffled by {@code rng} (kept in order when null), {@code perBatch} pairs to a batch. */

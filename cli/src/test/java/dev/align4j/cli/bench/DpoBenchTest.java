@@ -14,7 +14,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class DpoBenchTest {
 
-    /** A tiny run prints the SFT and DPO rows and ends with dpo_vs_sft, their tokens/s ratio. */
+    /**
+     * A tiny run prints the tokens a pair with and without prefix sharing, the SFT, DPO and
+     * unshared-DPO rows, the sharing speedup, and ends with dpo_vs_sft, their tokens/s ratio.
+     */
     @Test
     void aTinyRunPrintsBothRowsAndTheRatio() {
         PrintStream original = System.out;
@@ -31,6 +34,11 @@ class DpoBenchTest {
         assertEquals(0, code, out);
         Matcher sft = Pattern.compile("\\nsft +[0-9.]+ +\\S+ +([0-9.]+)").matcher(out), dpo = Pattern.compile("\\ndpo +[0-9.]+ +\\S+ +([0-9.]+)").matcher(out);
         assertTrue(sft.find() && dpo.find(), out);
+        assertTrue(out.contains("tokens a pair: 64 packed whole, 49 with the prompt once"), out); // 15 + 2 × (1 + 16)
+        Matcher unshared = Pattern.compile("\\ndpo-unshared +[0-9.]+ +\\S+ +([0-9.]+)").matcher(out);
+        Matcher speedup = Pattern.compile("\\nsharing_speedup (\\d+\\.\\d{3})\\n").matcher(out);
+        assertTrue(unshared.find() && speedup.find(), out);
+        assertEquals(Double.parseDouble(dpo.group(1)) / Double.parseDouble(unshared.group(1)), Double.parseDouble(speedup.group(1)), 2e-3);
         Matcher last = Pattern.compile("\\ndpo_vs_sft (\\d+\\.\\d{3})\\n?$").matcher(out);
         assertTrue(last.find(), out);
         assertEquals(Double.parseDouble(dpo.group(1)) / Double.parseDouble(sft.group(1)), Double.parseDouble(last.group(1)), 2e-3);

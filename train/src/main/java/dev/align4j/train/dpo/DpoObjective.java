@@ -24,16 +24,20 @@ import java.util.Map;
  * {@link DpoLoss}, with TRL's {@code logits/chosen} and {@code logits/rejected} from the policy's
  * logits. The loop's items are pairs.
  *
- * <p>A batch packs each pair's chosen and rejected sequence side by side
- * ({@link dev.align4j.train.PreferenceData#batch}: chosen 0,
- * rejected 0, chosen 1, …), so one forward pass covers both, as TRL's {@code concatenated_forward}
- * does with its [chosen; rejected] rectangle. The reference is a frozen model, or, under LoRA, the
- * policy with its adapters off ({@link LoraModel#disabled}), run without gradients: it never
- * changes; or a table of its log-probs computed before training ({@link ReferenceLogps}). With
- * {@code reference_free} there is none.
+ * <p>A batch packs each pair's chosen and rejected sequence in one forward pass
+ * ({@link dev.align4j.train.PreferenceData#batch}: chosen 0, rejected 0, chosen 1, …), as TRL's
+ * {@code concatenated_forward} does with its [chosen; rejected] rectangle, and their prompt once:
+ * a shared prefix both sequences attend to (prefix sharing, F. Wang, S. Hegde, arXiv:2410.20305),
+ * in the policy's pass and the reference's alike. A shared prompt's rows carry no label, so each
+ * completion's log-probs, token counts and logits lie in its own segment and are those of the
+ * unshared sequence; plainly packed batches work the same. One deviation: under
+ * {@code lora_dropout} the prompt's rows draw one dropout mask for both completions, not one each.
+ * The reference is a frozen model, or, under LoRA, the policy with its adapters off
+ * ({@link LoraModel#disabled}), run without gradients: it never changes; or a table of its
+ * log-probs computed before training ({@link ReferenceLogps}). With {@code reference_free} there
+ * is none.
  *
- * <p>What it is not: the recipe (config, data loading, the choice of reference: {@link DpoTrainer}),
- * and it runs a pair's shared prompt twice, once in each sequence.
+ * <p>What it is not: the recipe (config, data loading, the choice of reference: {@link DpoTrainer}).
  */
 public final class DpoObjective implements Objective<Batch> {
     private final CausalLM policy;
@@ -84,7 +88,7 @@ public final class DpoObjective implements Objective<Batch> {
 
     @Override
     public long tokens(Batch b) {
-        return b.size();
+        return b.sequenceTokens();
     }
 
     @Override
@@ -127,13 +131,14 @@ public final class DpoObjective implements Objective<Batch> {
         float[] rowMeans = Reductions.mean(logits.detach(), 1, false).toArray(); // (T)
         int[] labels = b.labels();
         var segments = b.packed().segments();
+        int[] sequences = segments.sequences();
         double[] sum = new double[2];
         long[] count = new long[2];
-        for (int s = 0; s < segments.segments(); s++) {
-            for (int t = segments.start(s); t < segments.end(s); t++) {
+        for (int i = 0; i < sequences.length; i++) {
+            for (int t = segments.start(sequences[i]); t < segments.end(sequences[i]); t++) {
                 if (labels[t] == PackedBatch.IGNORE) continue;
-                sum[s % 2] += rowMeans[t];
-                count[s % 2]++;
+                sum[i % 2] += rowMeans[t];
+                count[i % 2]++;
             }
         }
         int pairs = b.sequences() / 2;
@@ -143,19 +148,23 @@ public final class DpoObjective implements Objective<Batch> {
         return m;
     }
 
-    /** The (B) summed target log-probs of the chosen (even) and rejected (odd) sequences, from the (T) token log-probs. */
+    /**
+     * The (B) summed target log-probs of the chosen (even) and rejected (odd) sequences, from the
+     * (T) token log-probs: each over its sequence's own segment, where all its labels lie.
+     */
     public static PairLogps pairLogps(Batch b, Tensor tokenLogProbs) {
         int pairs = b.sequences() / 2;
         int[] labels = b.labels();
         var segments = b.packed().segments();
+        int[] sequences = segments.sequences();
         List<Tensor> chosen = new ArrayList<>(pairs), rejected = new ArrayList<>(pairs);
         int[] chosenTokens = new int[pairs], rejectedTokens = new int[pairs];
-        for (int s = 0; s < 2 * pairs; s++) {
-            int start = segments.start(s), end = segments.end(s), targets = 0;
+        for (int i = 0; i < 2 * pairs; i++) {
+            int start = segments.start(sequences[i]), end = segments.end(sequences[i]), targets = 0;
             for (int t = start; t < end; t++) if (labels[t] != PackedBatch.IGNORE) targets++;
             Tensor sum = ShapeOps.reshape(Reductions.sum(ShapeOps.slice(tokenLogProbs, 0, start, end)), 1); // (1)
-            (s % 2 == 0 ? chosen : rejected).add(sum);
-            (s % 2 == 0 ? chosenTokens : rejectedTokens)[s / 2] = targets;
+            (i % 2 == 0 ? chosen : rejected).add(sum);
+            (i % 2 == 0 ? chosenTokens : rejectedTokens)[i / 2] = targets;
         }
         return new PairLogps(ShapeOps.concat(chosen, 0), ShapeOps.concat(rejected, 0), chosenTokens, rejectedTokens);
     }

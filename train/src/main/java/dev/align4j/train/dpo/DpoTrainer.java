@@ -37,11 +37,12 @@ import java.util.Random;
  * {@code create_reference_model}); hand {@link DpoObjective} to the shared {@link TrainerLoop}.
  * With {@code precompute_ref_log_probs} the reference runs once over the data before training
  * ({@link ReferenceLogps}, cached on disk) and not at all when the cache holds the run's data.
- * A batch is {@code per_device_train_batch_size} pairs, their 2B sequences packed side by side
- * (no padding); each epoch shuffles the pairs with {@code seed + epoch}.
+ * A batch is {@code per_device_train_batch_size} pairs, their 2B sequences packed with each
+ * pair's prompt once (prefix sharing, {@link PreferenceData#batch}; no padding); each epoch
+ * shuffles the pairs with {@code seed + epoch}.
  *
- * <p>What it is not: SftTrainer's packing of several examples into one row (a DPO sequence is
- * always its own segment, as TRL's non-padding-free DPO).
+ * <p>What it is not: SftTrainer's packing of several examples into one row (a DPO pair is always
+ * its own segments, as TRL's non-padding-free DPO).
  */
 public final class DpoTrainer {
     private DpoTrainer() {}

@@ -13,10 +13,10 @@ import java.util.Map;
 
 /**
  * The objective of the reference-free pair methods (ORPO, CPO, SimPO) for the shared
- * {@link dev.align4j.train.TrainerLoop}: a batch of pairs (chosen 0, rejected 0, chosen 1, …, as
- * {@link DpoObjective} packs them) through the policy alone, reduced to each completion's summed
- * log-prob and handed to the method's loss, with TRL's {@code logits/chosen} and
- * {@code logits/rejected} beside its metrics. The loop's items are pairs.
+ * {@link dev.align4j.train.TrainerLoop}: a batch of pairs (chosen 0, rejected 0, chosen 1, …, their
+ * prompt packed once, as {@link DpoObjective} reads them) through the policy alone, reduced to each
+ * completion's summed log-prob and handed to the method's loss, with TRL's {@code logits/chosen}
+ * and {@code logits/rejected} beside its metrics. The loop's items are pairs.
  *
  * <p>What it is not: DPO's, which also runs a reference ({@link DpoObjective}).
  */
@@ -41,7 +41,7 @@ public final class PolicyPairObjective implements Objective<Batch> {
 
     @Override
     public long tokens(Batch b) {
-        return b.size();
+        return b.sequenceTokens();
     }
 
     @Override

@@ -38,7 +38,11 @@ import java.util.HashMap;
  * size and time would not be noticed, as make would not notice it.
  *
  * <p>During training a batch's pairs are found by content (the sequences' tokens and labels), not
- * by position, so shuffling and batch sizes are free; a pair the table lacks is an error.
+ * by position, so shuffling and batch sizes are free; a pair the table lacks is an error. A
+ * sequence's content is the whole sequence, its shared prompt included (a prefix's rows, then its
+ * own segment's), so keys and the file name are the same whether the prompt is packed once or in
+ * each sequence: a cache written before prefix sharing still matches, its values agreeing with
+ * the shared computation's to float rounding.
  */
 public final class ReferenceLogps {
     private static final int MAGIC = 0x41344a52; // "A4JR"
@@ -135,6 +139,7 @@ public final class ReferenceLogps {
         int[] chosenTokens = new int[pairs], rejectedTokens = new int[pairs];
         int[] labels = b.labels();
         var segments = b.packed().segments();
+        int[] sequences = segments.sequences();
         for (int p = 0; p < pairs; p++) {
             float[] v = byPair.get(key(b, p));
             if (v == null) {
@@ -143,22 +148,28 @@ public final class ReferenceLogps {
             }
             chosen[p] = v[0];
             rejected[p] = v[1];
-            for (int s = 2 * p; s <= 2 * p + 1; s++) {
-                int targets = 0;
+            for (int i = 2 * p; i <= 2 * p + 1; i++) { // a sequence's labels lie in its own segment
+                int s = sequences[i], targets = 0;
                 for (int t = segments.start(s); t < segments.end(s); t++) if (labels[t] != PackedBatch.IGNORE) targets++;
-                (s % 2 == 0 ? chosenTokens : rejectedTokens)[p] = targets;
+                (i % 2 == 0 ? chosenTokens : rejectedTokens)[p] = targets;
             }
         }
         return new PairLogps(Tensor.vector(chosen), Tensor.vector(rejected), chosenTokens, rejectedTokens);
     }
 
-    /** The tokens and labels of one sequence, the unit pairs are found by. */
-    private static int[] sequence(Batch b, int s) {
+    /** The tokens and labels of sequence {@code i}, its shared prefix's rows first: the unit pairs are found by. */
+    private static int[] sequence(Batch b, int i) {
         var segments = b.packed().segments();
-        int start = segments.start(s), end = segments.end(s), n = end - start;
+        int s = segments.sequences()[i], p = segments.prefix(s);
+        int[] tokens = b.packed().tokens(), labels = b.labels();
+        int pre = p < 0 ? 0 : segments.end(p) - segments.start(p), own = segments.end(s) - segments.start(s), n = pre + own;
         int[] out = new int[2 * n];
-        System.arraycopy(b.packed().tokens(), start, out, 0, n);
-        System.arraycopy(b.labels(), start, out, n, n);
+        if (p >= 0) {
+            System.arraycopy(tokens, segments.start(p), out, 0, pre);
+            System.arraycopy(labels, segments.start(p), out, n, pre);
+        }
+        System.arraycopy(tokens, segments.start(s), out, pre, own);
+        System.arraycopy(labels, segments.start(s), out, n + pre, own);
         return out;
     }
 
@@ -187,8 +198,8 @@ public final class ReferenceLogps {
         }
         sha.update(referenceIdentity.getBytes(StandardCharsets.UTF_8));
         for (Batch b : batches) {
-            for (int s = 0; s < b.sequences(); s++) {
-                int[] seq = sequence(b, s);
+            for (int i = 0; i < b.sequences(); i++) {
+                int[] seq = sequence(b, i);
                 byte[] bytes = new byte[4 * seq.length + 4];
                 java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(bytes).putInt(seq.length);
                 for (int v : seq) buf.putInt(v);

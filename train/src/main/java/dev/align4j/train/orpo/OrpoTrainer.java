@@ -29,7 +29,7 @@ import java.util.Random;
  *
  * <p>The recipe is DPO's without the reference: load the model (LoRA adapters with
  * {@code use_peft}), turn preference rows into pairs, hand {@link PolicyPairObjective} to the shared
- * {@link TrainerLoop}; a batch is {@code per_device_train_batch_size} pairs packed side by side,
+ * {@link TrainerLoop}; a batch is {@code per_device_train_batch_size} pairs, each prompt packed once,
  * shuffled each epoch with {@code seed + epoch}.
  */
 public final class OrpoTrainer {

@@ -9,6 +9,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Unmatched;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,8 +47,13 @@ abstract class TrainCommand<C extends TrainingArguments> implements Callable<Int
 
     @Override
     public Integer call() throws Exception {
-        C c = Configs.load(config, overrides, type);
+        C c = config();
         return Training.run(loop(c, Progress.forConsole(c.disableTqdm, spec.commandLine().getErr())), spec.commandLine().getErr());
+    }
+
+    /** The config file with the overrides on top, validated; no model or data file is opened yet. */
+    C config() throws IOException {
+        return Configs.load(config, overrides, type);
     }
 
     /** The keys and their defaults, shown under {@code --help}. */

@@ -2,6 +2,7 @@ package dev.align4j.train;
 
 import dev.align4j.tensor.Tensor;
 
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -17,7 +18,7 @@ import java.util.Map;
  */
 public interface Objective<B> {
 
-    /** The loss of one micro-batch: a scalar sum, and metric sums the loop turns into means per item. */
+    /** The loss of one micro-batch: a scalar sum, and metric sums the loop adds up over a window and hands to {@link #metrics}. */
     record Loss(Tensor sum, Map<String, Double> metricSums) {}
 
     /** Items the batch's loss sums over. */
@@ -28,4 +29,17 @@ public interface Objective<B> {
 
     /** The summed loss, recorded for backward. */
     Loss loss(B batch);
+
+    /**
+     * The metrics a log record shows, from the metric sums of a window — every micro-batch of the
+     * steps since the last record, or the whole eval set — over its {@code items} items: by default
+     * each sum per item. An objective whose metrics are means over a part of the items (KTO's
+     * per-label means) overrides this to divide its sums by counts it also sums, so that the mean
+     * is over the whole window rather than a mean of per-batch ratios.
+     */
+    default Map<String, Double> metrics(Map<String, Double> sums, long items) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        sums.forEach((k, v) -> m.put(k, v / Math.max(1, items)));
+        return m;
+    }
 }

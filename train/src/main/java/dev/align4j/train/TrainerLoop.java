@@ -32,8 +32,9 @@ import java.util.Map;
  * in one pass over memory ({@link dev.align4j.tensor.optim.AdamW#stepAndZeroGrad}). Every {@code logging_steps} steps a record
  * goes to {@code log_history}, {@code OUTPUT_DIR/metrics.jsonl} and the console: {@code loss} (the
  * mean of the steps' losses since the last record), {@code grad_norm}, {@code learning_rate} (the
- * one this step used), {@code epoch} (fractional), {@code num_tokens}, the objective's metrics as
- * means per item, {@code step}. Evaluation ({@code eval_strategy}) logs {@code eval_loss} and
+ * one this step used), {@code epoch} (fractional), {@code num_tokens}, the objective's metrics
+ * from their sums over the window ({@link Objective#metrics}: means per item unless the objective
+ * says otherwise), {@code step}. Evaluation ({@code eval_strategy}) logs {@code eval_loss} and
  * {@code eval_}-prefixed metrics.
  *
  * <p>Resume: the batches of an epoch are a function of the epoch (the data layer shuffles with the
@@ -172,7 +173,7 @@ public final class TrainerLoop<B> {
                 record.put("learning_rate", lr);
                 record.put("epoch", s.epoch);
                 record.put("num_tokens", s.numInputTokensSeen);
-                for (var m : windowMetrics.entrySet()) record.put(m.getKey(), m.getValue() / Math.max(1, windowItems));
+                objective.metrics(windowMetrics, windowItems).forEach(record::put);
                 record.put("step", s.globalStep);
                 log(s, metrics, record);
                 windowLoss = 0;
@@ -201,7 +202,7 @@ public final class TrainerLoop<B> {
         return new Result(s.globalStep, lastLoss, false, outputDir);
     }
 
-    /** The evaluation record: eval_loss and the eval_ metrics, per item over the whole eval set. */
+    /** The evaluation record: eval_loss per item and the eval_ metrics, both over the whole eval set. */
     private ObjectNode evaluate(TrainerState s) {
         double sum = 0;
         long items = 0;
@@ -216,7 +217,7 @@ public final class TrainerLoop<B> {
         }
         ObjectNode record = JsonLines.MAPPER.createObjectNode();
         record.put("eval_loss", sum / Math.max(1, items));
-        for (var m : metrics.entrySet()) record.put("eval_" + m.getKey(), m.getValue() / Math.max(1, items));
+        objective.metrics(metrics, items).forEach((k, v) -> record.put("eval_" + k, v));
         record.put("epoch", s.epoch);
         record.put("step", s.globalStep);
         return record;

@@ -11,6 +11,7 @@ import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.util.JavalinBindException;
 import jakarta.servlet.http.HttpServletResponse;
+import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -73,8 +74,7 @@ final class OpenAiServer implements AutoCloseable {
     /** Submissions hold the read lock, {@link #close} the write lock: no request is taken after the service closed. */
     private final ReentrantReadWriteLock gate = new ReentrantReadWriteLock();
     private boolean closing;
-    /** Requests holding the engine (submitted, not yet answered); guarded by this. */
-    private int active;
+    /** How long {@link #close} lets the requests in flight finish their answers before Jetty drops their connections. */
     private static final long CLOSE_WAIT_MILLIS = 10_000;
 
     /** A server for {@code text}, generating with {@code service} (which it closes when it closes). */
@@ -91,6 +91,10 @@ final class OpenAiServer implements AutoCloseable {
             config.http.compressionStrategy = CompressionStrategy.NONE;
             config.jetty.host = options.host();
             config.jetty.port = options.port();
+            config.jetty.modifyServer(server -> { // a graceful stop: see close()
+                server.insertHandler(new GracefulHandler());
+                server.setStopTimeout(CLOSE_WAIT_MILLIS);
+            });
             config.requestLogger.http((ctx, ms) -> LOG.info("{} {} {} ({} ms)", ctx.method(), ctx.path(), ctx.statusCode(), Math.round(ms)));
             config.routes.before("/v1/*", this::authorize);
             config.routes.get("/health", ctx -> ctx.status(200));
@@ -171,19 +175,12 @@ final class OpenAiServer implements AutoCloseable {
         try {
             if (closing) throw ApiError.closing();
             submission = Submission.start(service, text.tokenizer(), request, options.maxInFlight());
-            enter();
         } finally {
             gate.readLock().unlock();
         }
-        try {
-            OpenAiResponses responses = new OpenAiResponses(request, options.modelName(), text.tokenizer());
-            if (request.stream()) stream(ctx, request, submission, responses);
-            else answer(ctx, request, submission, responses);
-        } catch (ApiError e) { // written here, not by Javalin after the handler: close() waits for this answer
-            if (!ctx.res().isCommitted()) write(ctx.res(), e.status, e.body());
-        } finally {
-            leave();
-        }
+        OpenAiResponses responses = new OpenAiResponses(request, options.modelName(), text.tokenizer());
+        if (request.stream()) stream(ctx, request, submission, responses);
+        else answer(ctx, request, submission, responses);
     }
 
     /** Waits for every choice, then answers with one JSON object. */
@@ -205,7 +202,7 @@ final class OpenAiServer implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw ApiError.closing();
         }
-        write(ctx.res(), 200, responses.response(done));
+        json(ctx, 200, responses.response(done));
     }
 
     /**
@@ -250,10 +247,10 @@ final class OpenAiServer implements AutoCloseable {
         } catch (IOException e) { // the client went away: stop its completions
             submission.cancel();
             LOG.info("{} {}: client disconnected during the stream ({})", ctx.method(), ctx.path(), e.toString());
-        } catch (InterruptedException e) {
+        } catch (InterruptedException e) { // Jetty stopping without waiting: a 503 if the stream has not begun
             submission.cancel();
             Thread.currentThread().interrupt();
-            throw ApiError.closing();
+            if (!ctx.res().isCommitted()) throw ApiError.closing();
         }
     }
 
@@ -282,40 +279,14 @@ final class OpenAiServer implements AutoCloseable {
         ctx.status(status).contentType("application/json").result(body.toString());
     }
 
-    /** Writes and flushes a whole JSON answer from the handler (a client already gone is only logged). */
-    private static void write(HttpServletResponse res, int status, ObjectNode body) {
-        byte[] bytes = body.toString().getBytes(StandardCharsets.UTF_8);
-        res.setStatus(status);
-        res.setContentType("application/json");
-        res.setContentLength(bytes.length);
-        try {
-            OutputStream out = res.getOutputStream();
-            out.write(bytes);
-            out.flush();
-        } catch (IOException e) {
-            LOG.info("the client left before its answer ({})", e.toString());
-        }
-    }
-
-    /** A request holds the engine: {@link #close} waits for its answer. */
-    private synchronized void enter() {
-        active++;
-    }
-
-    private synchronized void leave() {
-        if (--active == 0) notifyAll();
-    }
-
-    /** Waits until no request holds the engine, or {@code millis} pass. */
-    private synchronized void awaitIdle(long millis) throws InterruptedException {
-        long end = System.currentTimeMillis() + millis;
-        for (long left = millis; active > 0 && left > 0; left = end - System.currentTimeMillis()) wait(left);
-    }
-
     /**
-     * Stops taking requests (503), stops the generation service, which fails the requests in flight,
-     * waits up to {@value #CLOSE_WAIT_MILLIS} ms for their answers (503, or an error event in a
-     * stream) to be written, then stops the HTTP server.
+     * Stops taking requests (503), stops the generation service, which fails the requests in flight
+     * (503, or an error event in a stream), then stops the HTTP server gracefully: Jetty's
+     * {@link GracefulHandler} counts a request as done only when its response is complete, and the
+     * stop waits up to {@value #CLOSE_WAIT_MILLIS} ms for that before closing the connections.
+     * Waiting for the handlers to return is not enough: Jetty writes the end of a response (a
+     * stream's last chunk, Javalin's result) after that, and with its default stop timeout, 0, it
+     * closes the connections at once.
      */
     @Override
     public void close() {
@@ -327,11 +298,6 @@ final class OpenAiServer implements AutoCloseable {
             gate.writeLock().unlock();
         }
         service.close();
-        try {
-            awaitIdle(CLOSE_WAIT_MILLIS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
         app.stop();
     }
 }

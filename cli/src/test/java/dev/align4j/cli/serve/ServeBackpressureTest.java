@@ -30,6 +30,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import static dev.align4j.cli.serve.ServeTesting.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -136,6 +137,7 @@ class ServeBackpressureTest {
         Thread closing = Thread.ofPlatform().start(server::close);
         gated.open();
         closing.join(30_000);
+        assertFalse(closing.isAlive(), "close() returned");
         assertError(plain.get(30, TimeUnit.SECONDS), 503, "server_error", null);
         HttpResponse<String> stream = streamed.get(30, TimeUnit.SECONDS);
         if (stream.statusCode() == 200) { // the stream began before the close: it ends with an error event, then [DONE]

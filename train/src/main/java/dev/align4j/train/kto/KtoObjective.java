@@ -17,7 +17,9 @@ import dev.align4j.train.dpo.DpoObjective;
 import dev.align4j.train.loss.KtoLoss;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * KTO's objective for the shared {@link dev.align4j.train.TrainerLoop}: a batch of labelled
@@ -29,6 +31,11 @@ import java.util.List;
  * <p>As in TRL's {@code KTOTrainer.forward}, the mismatched sequences' policy log-probs take no
  * gradient (z₀ is a constant). The reference is a frozen model or the LoRA policy with its adapters
  * off, as for DPO; KTO has no reference-free or precomputed form here.
+ *
+ * <p>Metrics: {@link KtoLoss}'s per-label sums and counts, {@code kl}, and the sums behind
+ * {@code logits/chosen} and {@code logits/rejected} ({@link #logitSums}); each log record adds
+ * TRL 1.x's per-label means and {@code rewards/margins} computed over the whole logging window
+ * ({@link #metrics}), with the {@code eval_} prefix in evaluation records.
  */
 public final class KtoObjective implements Objective<KtoObjective.KtoBatch> {
     private final CausalLM policy;
@@ -85,7 +92,8 @@ public final class KtoObjective implements Objective<KtoObjective.KtoBatch> {
             throw new IllegalArgumentException("a KTO batch of " + n + " completions holds " + b.sequences() + " sequences, expected "
                     + (kl ? 2 * n : n));
         }
-        Tensor policyAll = sums(b, LogProbs.tokenLogProbs(policy.logits(b.packed()), b.labels(), PackedBatch.IGNORE)); // (S)
+        Tensor logits = policy.logits(b.packed()); // (T, V)
+        Tensor policyAll = sums(b, LogProbs.tokenLogProbs(logits, b.labels(), PackedBatch.IGNORE)); // (S)
         Tensor referenceAll; // (S)
         try (var g = Autograd.noGrad()) {
             referenceAll = switch (reference) {
@@ -102,7 +110,46 @@ public final class KtoObjective implements Objective<KtoObjective.KtoBatch> {
         double z0 = kl ? KtoLoss.referencePoint(ShapeOps.slice(policyAll, 0, n, 2 * n).detach(), ShapeOps.slice(referenceAll, 0, n, 2 * n)) : 0;
         KtoLoss.Result r = KtoLoss.compute(options, ShapeOps.slice(policyAll, 0, 0, n), ShapeOps.slice(referenceAll, 0, 0, n),
                 kb.desirable(), z0);
-        return new Loss(r.loss(), r.metricSums());
+        Map<String, Double> metrics = new LinkedHashMap<>(r.metricSums());
+        metrics.putAll(logitSums(b, logits, kb.desirable()));
+        return new Loss(r.loss(), metrics);
+    }
+
+    /** Each label's sums over the window, divided as TRL 1.x does ({@link KtoLoss#means}). */
+    @Override
+    public Map<String, Double> metrics(Map<String, Double> sums, long items) {
+        Map<String, Double> m = Objective.super.metrics(sums, items);
+        m.putAll(KtoLoss.means(sums));
+        return m;
+    }
+
+    /**
+     * The sums behind TRL 1.x's {@code logits/chosen} and {@code logits/rejected}: over the positions
+     * that predict a completion token of the batch's desirable (undesirable) completions, the sum of
+     * the vocabulary-mean logit, and the number of those positions ({@code count/chosen_tokens}).
+     * The mismatched sequences are left out, as TRL takes the logits of the labelled ones only.
+     */
+    static Map<String, Double> logitSums(Batch b, Tensor logits, boolean[] desirable) {
+        var segments = b.packed().segments();
+        int end = segments.end(desirable.length - 1);
+        float[] rowMeans = Reductions.mean(ShapeOps.slice(logits.detach(), 0, 0, end), 1, false).toArray(); // (T')
+        int[] labels = b.labels();
+        double[] sum = new double[2];
+        long[] count = new long[2];
+        for (int s = 0; s < desirable.length; s++) {
+            int k = desirable[s] ? 0 : 1;
+            for (int t = segments.start(s); t < segments.end(s); t++) {
+                if (labels[t] == PackedBatch.IGNORE) continue;
+                sum[k] += rowMeans[t];
+                count[k]++;
+            }
+        }
+        Map<String, Double> m = new LinkedHashMap<>();
+        m.put("logits/chosen_sum", sum[0]);
+        m.put("logits/rejected_sum", sum[1]);
+        m.put("count/chosen_tokens", (double) count[0]);
+        m.put("count/rejected_tokens", (double) count[1]);
+        return m;
     }
 
     /** (S) each sequence's summed target log-probs, from the (T) token log-probs. */

@@ -28,8 +28,9 @@ import java.util.Random;
  * labelled desirable or undesirable — unpaired rows ({@code prompt}, {@code completion},
  * {@code label}) or preference rows split in two — relative to a frozen reference and the batch's
  * KL estimate ({@link KtoLoss}: Ethayarajh et al. 2024, arXiv:2402.01306, Eq. 7). Metrics are TRL
- * 0.2x's sums and counts ({@code rewards/chosen_sum}, {@code count/chosen}, …, and {@code kl}),
- * from which TRL 1.x's {@code rewards/chosen} is {@code rewards/chosen_sum / count/chosen}.
+ * 1.x's per-label means ({@code rewards/chosen}, {@code rewards/margins}, {@code logps/chosen},
+ * {@code logits/chosen}, …) over each logging window, {@code kl}, and TRL 0.2x's sums and counts
+ * they are divided from ({@code rewards/chosen_sum}, {@code count/chosen}, …; {@link KtoObjective}).
  *
  * <p>The recipe is DPO's with examples in place of pairs: load the policy; the reference is the
  * policy with its LoRA adapters off under {@code use_peft}, else a frozen model from

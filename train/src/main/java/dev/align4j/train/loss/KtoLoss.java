@@ -30,9 +30,8 @@ import java.util.Map;
  * <p>Metrics: {@code kl} (z₀, times the batch size so the loop's mean over items gives the mean z₀)
  * and the per-label sums {@code rewards/chosen_sum}, {@code rewards/rejected_sum} (βρ),
  * {@code logps/chosen_sum}, {@code logps/rejected_sum}, {@code count/chosen},
- * {@code count/rejected}: TRL 0.2x's names, from which {@code rewards/chosen = rewards/chosen_sum /
- * count/chosen} and the like (TRL 1.x's metrics) follow, also after the loop divides both by the
- * same item count.
+ * {@code count/rejected}: TRL 0.2x's names. {@link #means} turns the sums of a logging window into
+ * TRL 1.x's per-label means.
  *
  * <p>Based on {@code KTOTrainer.kto_loss} / {@code _compute_loss} (trl/trainer/kto_trainer.py,
  * TRL 0.2x and 1.x). What it is not: the pairing of prompts with other completions, which is the
@@ -147,6 +146,35 @@ public final class KtoLoss {
         metrics.put("count/chosen", chosen);
         metrics.put("count/rejected", b - chosen);
         return new Result(Reductions.sum(perExample), kl, metrics);
+    }
+
+    /**
+     * TRL 1.x's per-label means from per-label sums added up over a logging window:
+     * {@code rewards/chosen = rewards/chosen_sum / count/chosen}, likewise {@code logps/}, and
+     * {@code rejected}; {@code logits/chosen = logits/chosen_sum / count/chosen_tokens} where the
+     * objective reports those (a mean over completion tokens, not examples, as TRL 1.x's
+     * {@code _compute_loss} divides); {@code rewards/margins = rewards/chosen − rewards/rejected}.
+     * As in TRL, a label without examples in the window has no means, and margins need both.
+     *
+     * <p>Deviation: TRL 1.x computes these means per batch and its {@code log} averages the
+     * batches' means; here each is one ratio of the window's sums (TRL 0.2x's {@code log}), so a
+     * batch with one chosen example weighs no more than one example.
+     */
+    public static Map<String, Double> means(Map<String, Double> sums) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        for (String label : new String[] {"chosen", "rejected"}) {
+            double count = sums.getOrDefault("count/" + label, 0.0);
+            if (count > 0) {
+                m.put("rewards/" + label, sums.get("rewards/" + label + "_sum") / count);
+                m.put("logps/" + label, sums.get("logps/" + label + "_sum") / count);
+            }
+            double tokens = sums.getOrDefault("count/" + label + "_tokens", 0.0);
+            if (tokens > 0) m.put("logits/" + label, sums.get("logits/" + label + "_sum") / tokens);
+        }
+        if (m.containsKey("rewards/chosen") && m.containsKey("rewards/rejected")) {
+            m.put("rewards/margins", m.get("rewards/chosen") - m.get("rewards/rejected"));
+        }
+        return m;
     }
 
     private static Tensor oneMinusSigmoid(Tensor x) {

@@ -4,9 +4,12 @@ import dev.align4j.tensor.GradCheck;
 import dev.align4j.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
+import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 
 /**
  * KTO against numbers worked out by hand from Eq. 7 of the KTO paper, the KL reference point from
@@ -84,6 +87,31 @@ class KtoLossTest {
         assertEquals(2.0, m.get("count/chosen"));
         assertEquals(2.0, m.get("count/rejected"));
         assertEquals(0.9, m.get("kl"), 1e-9);
+    }
+
+    /**
+     * TRL 1.x's means from the sums above: rewards chosen 0.375 / 2 = 0.1875, rejected −0.625 / 2 =
+     * −0.3125, margins 0.5; logps −1.5 and −3.5. With logit sums, logits divide by completion tokens
+     * (4.2 / 3 = 1.4), not examples. A label without examples has no means and no margins.
+     */
+    @Test
+    void meansDivideEachLabelsSumsByItsCount() {
+        Map<String, Double> sums = new HashMap<>(KtoLoss.compute(OPTIONS, policy(), reference(), LABELS, 0.225).metricSums());
+        Map<String, Double> m = KtoLoss.means(sums);
+        assertEquals(0.1875, m.get("rewards/chosen"), 1e-6);
+        assertEquals(-0.3125, m.get("rewards/rejected"), 1e-6);
+        assertEquals(0.5, m.get("rewards/margins"), 1e-6);
+        assertEquals(-1.5, m.get("logps/chosen"), 1e-6);
+        assertEquals(-3.5, m.get("logps/rejected"), 1e-6);
+        assertNull(m.get("logits/chosen"), "no logit sums given");
+        sums.put("logits/chosen_sum", 4.2);
+        sums.put("count/chosen_tokens", 3.0);
+        assertEquals(1.4, KtoLoss.means(sums).get("logits/chosen"), 1e-12);
+
+        sums.put("count/rejected", 0.0);
+        sums.put("rewards/rejected_sum", 0.0);
+        m = KtoLoss.means(sums);
+        assertEquals(Set.of("rewards/chosen", "logps/chosen", "logits/chosen"), m.keySet());
     }
 
     @Test

@@ -30,7 +30,8 @@ class GenerateBenchTest {
             assertTrue(out.contains(run), run + " missing:\n" + out);
         }
         assertTrue(out.contains("greedy tokens float32 = frozen bf16: yes; a prompt alone = the same prompt inside batch 5: yes"), out);
-        assertTrue(out.matches("(?s).*\\ndecode_bandwidth_fraction float32 \\d+\\.\\d+ bf16 \\d+\\.\\d+ \\(target ≥ 0\\.7\\)\\n.*"), out);
+        // a tiny run's decode time is the difference of two runs of a few milliseconds: its sign is noise, its format is not
+        assertTrue(out.matches("(?s).*\\ndecode_bandwidth_fraction float32 -?\\d+\\.\\d+ bf16 -?\\d+\\.\\d+ \\(target ≥ 0\\.7\\)\\n.*"), out);
         assertTrue(out.matches("(?s).*\\ndecode_batch5_vs_batch1 float32 -?\\d+\\.\\d+ bf16 -?\\d+\\.\\d+ \\(target ≥ 8\\)\\n.*"), out);
     }
 }

@@ -5,6 +5,7 @@ import dev.align4j.models.KvCache;
 import dev.align4j.models.PackedBatch;
 import dev.align4j.tensor.Autograd;
 import dev.align4j.tensor.PackedSegments;
+import dev.align4j.tensor.Tensor;
 import dev.align4j.tensor.kernels.Parallel;
 
 import java.util.ArrayDeque;
@@ -59,6 +60,12 @@ public final class Generator {
         /** The request was dropped because generation failed; no further calls follow. */
         default void onError(RuntimeException error) {}
     }
+
+    /**
+     * New tokens a sequence's cache holds before it grows: most requests end within them, and a
+     * large max_new_tokens does not make every sequence zero (touch) a long buffer it may never fill.
+     */
+    static final int RESERVED_NEW_TOKENS = 256;
 
     private final CausalLM model;
     private final int maxSequences;
@@ -173,19 +180,21 @@ public final class Generator {
     /** One packed forward pass over the admitted prompts; then every completion's first token. */
     private void prefill(List<Admission> admitted) {
         List<int[]> prompts = new ArrayList<>();
-        int[] slots = new int[admitted.size()];
+        int[] slots = new int[admitted.size()], capacity = new int[admitted.size()];
         for (int i = 0; i < slots.length; i++) {
-            prompts.add(admitted.get(i).request.promptIds());
-            slots[i] = cache.allocate();
+            Request r = admitted.get(i).request;
+            prompts.add(r.promptIds());
+            capacity[i] = Math.min(model.contextLength(), r.promptIds().length + Math.min(r.params().maxNewTokens(), RESERVED_NEW_TOKENS));
+            slots[i] = cache.allocate(capacity[i]);
         }
-        float[] logits = model.logits(PackedBatch.of(prompts), cache, slots).toArray(); // (P, V)
+        float[] logits = rows(model.logits(PackedBatch.of(prompts), cache, slots)); // (P, V)
         List<Sequence> fresh = new ArrayList<>();
         List<Integer> rows = new ArrayList<>();
         for (int i = 0; i < slots.length; i++) {
             Admission a = admitted.get(i);
             SamplingParams params = a.request.params();
             for (int c = 0; c < params.n(); c++) {
-                fresh.add(new Sequence(a.listener, c, c == 0 ? slots[i] : cache.fork(slots[i]), prompts.get(i), params));
+                fresh.add(new Sequence(a.listener, c, c == 0 ? slots[i] : cache.fork(slots[i], capacity[i]), prompts.get(i), params));
                 rows.add(i);
             }
         }
@@ -205,9 +214,14 @@ public final class Generator {
             ones[i] = 1;
             rows[i] = i;
         }
-        float[] logits = model.logits(new PackedBatch(tokens, positions, PackedSegments.ofLengths(ones)), cache, slots).toArray();
+        float[] logits = rows(model.logits(new PackedBatch(tokens, positions, PackedSegments.ofLengths(ones)), cache, slots));
         running = new ArrayList<>();
         sampleAndAdvance(batch, logits, rows);
+    }
+
+    /** The logits' rows as one array: the tensor's own storage when it holds exactly them (no 6 MB copy a batch-32 step). */
+    private static float[] rows(Tensor logits) {
+        return logits.offset() == 0 && logits.storage().length == logits.numel() ? logits.storage() : logits.toArray();
     }
 
     /**

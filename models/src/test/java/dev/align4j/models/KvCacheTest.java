@@ -48,10 +48,11 @@ class KvCacheTest {
                 ModelParityTest.randomIds(3, 9, v)));
         try (var g = Autograd.noGrad()) {
             KvCache cache = m.newKvCache();
-            List<Integer> slots = new ArrayList<>(List.of(cache.allocate(), cache.allocate(), cache.allocate()));
+            // a slot that grows from the default, one reserved too short for its decode, one with room to spare
+            List<Integer> slots = new ArrayList<>(List.of(cache.allocate(), cache.allocate(2), cache.allocate(64)));
             Tensor logits = m.logits(PackedBatch.of(seqs), cache, new int[] {0, 1, 2});
             for (int s = 0; s < 3; s++) assertArrayEquals(fullLastRow(m, seqs.get(s)), logits.row(s).toArray(), 1e-4f, "prefill " + s);
-            slots.add(cache.fork(2));
+            slots.add(cache.fork(2, 10));
             seqs.add(seqs.get(2).clone());
             for (int step = 0; step < 3; step++) {
                 int[] tokens = new int[seqs.size()], positions = new int[seqs.size()], ids = new int[seqs.size()];
@@ -72,13 +73,14 @@ class KvCacheTest {
         }
     }
 
-    @Test
-    void growingPastTheInitialCapacityKeepsEarlierRows() {
+    @ParameterizedTest
+    @ValueSource(ints = {0, 3, 11, 40})
+    void growingPastTheInitialCapacityKeepsEarlierRows(int reserved) {
         CausalLM m = model("llama");
         int[] seq = ModelParityTest.randomIds(4, 40, m.vocabSize());
         try (var g = Autograd.noGrad()) {
             KvCache cache = m.newKvCache();
-            int slot = cache.allocate();
+            int slot = reserved == 0 ? cache.allocate() : cache.allocate(reserved); // the prefill alone outgrows 3
             m.logits(PackedBatch.of(Arrays.copyOf(seq, 10)), cache, new int[] {slot});
             Tensor last = null;
             for (int t = 10; t < 40; t++) {

@@ -134,6 +134,8 @@ class DpoObjectiveTest {
         Map<String, Double> end = evaluate(objective, batches(heldOut, 4, null));
         assertTrue(end.get("rewards/accuracies") / 16 >= 0.9, "held-out accuracy " + end.get("rewards/accuracies") / 16);
         assertTrue(end.get("loss") < start.get("loss"), end + " vs " + start);
+        double marginBefore = start.get("logps/chosen") - start.get("logps/rejected"), marginAfter = end.get("logps/chosen") - end.get("logps/rejected");
+        assertTrue(marginAfter > marginBefore + 1, "the policy's log-prob margin grew: " + marginBefore + " → " + marginAfter);
         reference.parameters().forEach((k, v) -> assertArrayEquals(before.get(k), v.toArray(), "reference " + k + " changed"));
         List<JsonNode> lines = new ArrayList<>();
         JsonLines.forEach(dir.resolve("out/metrics.jsonl"), l -> lines.add(l.json()));

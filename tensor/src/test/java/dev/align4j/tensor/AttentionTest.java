@@ -6,6 +6,7 @@ import java.util.List;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -175,25 +176,33 @@ class AttentionTest {
         }
     }
 
-    @Test
-    void twoRunsAndOneThreadVersusThePoolAreBitIdentical() {
-        int[] offsets = {0, 3, 100, 100, 200};
-        Tensor q = GradCheck.param(12, 200, 4, 33), k = GradCheck.param(13, 200, 2, 33), v = GradCheck.param(14, 200, 2, 33);
-        Tensor upstream = Tensor.randn(15, 200, 4, 33);
-        float[][] first = run(q, k, v, offsets, upstream), second = run(q, k, v, offsets, upstream);
+    /** Plain segments, and segments extending shared prefixes (whose keys' gradients several segments add to). */
+    static List<PackedSegments> layouts() {
+        return List.of(new PackedSegments(0, 3, 100, 100, 200),
+                PackedSegments.ofLengths(new int[] {70, 65, 3, 10, 40, 40, 1}, new int[] {-1, 0, 0, -1, 3, 3, -1}));
+    }
+
+    @ParameterizedTest
+    @MethodSource("layouts")
+    void twoRunsAndOneThreadVersusThePoolAreBitIdentical(PackedSegments seg) {
+        int t = seg.tokens();
+        Tensor q = GradCheck.param(12, t, 4, 33), k = GradCheck.param(13, t, 2, 33), v = GradCheck.param(14, t, 2, 33);
+        Tensor upstream = Tensor.randn(15, t, 4, 33);
+        float[][] first = run(q, k, v, seg, upstream), second = run(q, k, v, seg, upstream);
         for (int i = 0; i < first.length; i++) assertArrayEquals(first[i], second[i], "result " + i + " of two runs");
 
         float[][][] inline = new float[1][][];
         assumeTrue(Parallel.threads() > 1, "one core: there is no pooled run to compare the one-thread run with");
         Parallel.forEach(2, i -> { // inside a pool task, nested kernels run inline on one thread
-            if (i == 0) inline[0] = run(q, k, v, offsets, upstream);
+            if (i == 0) inline[0] = run(q, k, v, seg, upstream);
         });
         for (int i = 0; i < first.length; i++) assertArrayEquals(first[i], inline[0][i], "result " + i + " on one thread");
     }
 
-    private static float[][] run(Tensor q, Tensor k, Tensor v, int[] offsets, Tensor upstream) {
+    /** The output and the gradients of q, k and v under {@code upstream}. */
+    static float[][] run(Tensor q, Tensor k, Tensor v, PackedSegments seg, Tensor upstream) {
         for (Tensor x : List.of(q, k, v)) x.zeroGrad();
-        Tensor out = Attention.causal(q, k, v, new PackedSegments(offsets));
+        Tensor out = Attention.causal(q, k, v, seg);
         out.backward(upstream);
         return new float[][] {out.toArray(), q.grad().toArray(), k.grad().toArray(), v.grad().toArray()};
     }

@@ -1,6 +1,5 @@
 package dev.align4j.tensor;
 
-import dev.align4j.tensor.kernels.Parallel;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -15,7 +14,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Attention over segments with shared prefixes equals attention over the unshared sequences:
@@ -94,13 +92,6 @@ class SharedPrefixAttentionTest {
         return Tensor.of(out, rows.size(), x.dim(1), x.dim(2));
     }
 
-    static float[][] shared(Tensor q, Tensor k, Tensor v, PackedSegments seg, Tensor upstream) {
-        for (Tensor x : List.of(q, k, v)) x.zeroGrad();
-        Tensor out = Attention.causal(q, k, v, seg);
-        out.backward(upstream);
-        return new float[][] {out.toArray(), q.grad().toArray(), k.grad().toArray(), v.grad().toArray()};
-    }
-
     @ParameterizedTest(name = "seed {0}")
     @ValueSource(ints = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12})
     void sharedPrefixesEqualTheUnsharedSequencesForwardAndBackward(int seed) {
@@ -111,7 +102,7 @@ class SharedPrefixAttentionTest {
         int nHead = hk[0], nKvHead = hk[1], d = new int[] {1, 7, 16, 33}[r.nextInt(4)], t = seg.tokens();
         Tensor q = GradCheck.param(10L * seed, t, nHead, d), k = GradCheck.param(10L * seed + 1, t, nKvHead, d);
         Tensor v = GradCheck.param(10L * seed + 2, t, nKvHead, d), upstream = Tensor.randn(10L * seed + 3, t, nHead, d);
-        float[][] expected = unshared(q, k, v, seg, upstream), actual = shared(q, k, v, seg, upstream);
+        float[][] expected = unshared(q, k, v, seg, upstream), actual = AttentionTest.run(q, k, v, seg, upstream);
         String[] names = {"out", "dq", "dk", "dv"};
         for (int x = 0; x < 4; x++) {
             GradCheck.compare(seg + " H=" + nHead + " Hkv=" + nKvHead + " D=" + d + " " + names[x],
@@ -167,23 +158,6 @@ class SharedPrefixAttentionTest {
         assertArrayEquals(Arrays.copyOfRange(out, 150 * row, out.length), Arrays.copyOfRange(out2, 150 * row, out2.length),
                 "the second extension saw the first");
         assertFalse(Arrays.equals(Arrays.copyOfRange(out, 70 * row, 150 * row), Arrays.copyOfRange(out2, 70 * row, 150 * row)));
-    }
-
-    @Test
-    void twoRunsAndOneThreadVersusThePoolAreBitIdentical() {
-        PackedSegments seg = PackedSegments.ofLengths(new int[] {70, 65, 3, 10, 40, 40, 1}, new int[] {-1, 0, 0, -1, 3, 3, -1});
-        int t = seg.tokens();
-        Tensor q = GradCheck.param(41, t, 4, 33), k = GradCheck.param(42, t, 2, 33), v = GradCheck.param(43, t, 2, 33);
-        Tensor upstream = Tensor.randn(44, t, 4, 33);
-        float[][] first = shared(q, k, v, seg, upstream), second = shared(q, k, v, seg, upstream);
-        for (int i = 0; i < first.length; i++) assertArrayEquals(first[i], second[i], "result " + i + " of two runs");
-
-        float[][][] inline = new float[1][][];
-        assumeTrue(Parallel.threads() > 1, "one core: there is no pooled run to compare the one-thread run with");
-        Parallel.forEach(2, i -> { // inside a pool task, nested kernels run inline on one thread
-            if (i == 0) inline[0] = shared(q, k, v, seg, upstream);
-        });
-        for (int i = 0; i < first.length; i++) assertArrayEquals(first[i], inline[0][i], "result " + i + " on one thread");
     }
 
     @Test

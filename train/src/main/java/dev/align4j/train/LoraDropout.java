@@ -8,8 +8,8 @@ import java.util.function.ToLongFunction;
 /**
  * An objective with LoRA's dropout switched as PyTorch's {@code train()} / {@code eval()} would:
  * on for training steps (gradients recorded), off for evaluation, its masks seeded from the run's
- * seed and the batch's content so a resumed run draws the same masks — what {@code SftTrainer}'s
- * loss does inline, for the trainers that take an objective from elsewhere (DPO, KTO, ORPO, CPO).
+ * seed and the batch's content so a resumed run draws the same masks; every LoRA trainer's
+ * objective runs inside it (SFT, DPO, KTO, ORPO, CPO).
  *
  * <p>What it is not: dropout itself, which is the adapters' ({@link LoraModel#setTraining}).
  *

@@ -20,6 +20,7 @@ import dev.align4j.tensor.Elementwise;
 import dev.align4j.tensor.LogProbs;
 import dev.align4j.tensor.Reductions;
 import dev.align4j.tensor.Tensor;
+import dev.align4j.train.LoraDropout;
 import dev.align4j.train.Objective;
 import dev.align4j.train.PeftArguments;
 import dev.align4j.train.Policy;
@@ -92,7 +93,9 @@ public final class SftTrainer {
 
         TrainerLoop.Data<Batch> trainData = epoch -> batches(trainUnits, c.perDeviceTrainBatchSize, new Random(c.seed + epoch));
         TrainerLoop.Data<Batch> evalData = evalUnits == null ? null : epoch -> batches(evalUnits, c.perDeviceEvalBatchSize, null);
-        return new TrainerLoop<>(c, policy.trainable(), new Loss(model, lora, c.seed), trainData, evalData, policy.state(), progress);
+        Objective<Batch> objective = new Loss(model, lora != null);
+        if (lora != null) objective = new LoraDropout<>(objective, lora, c.seed, b -> Arrays.hashCode(b.packed().tokens()));
+        return new TrainerLoop<>(c, policy.trainable(), objective, trainData, evalData, policy.state(), progress);
     }
 
     private static List<SftExample> examples(Dataset rows, SftProcessor processor) {
@@ -125,7 +128,7 @@ public final class SftTrainer {
     }
 
     /** Summed next-token cross-entropy over the targets, and the count of targets the argmax gets right. */
-    private record Loss(CausalLM model, LoraModel lora, long seed) implements Objective<Batch> {
+    private record Loss(CausalLM model, boolean frozenHead) implements Objective<Batch> {
         @Override
         public long items(Batch b) {
             return b.targets();
@@ -140,9 +143,7 @@ public final class SftTrainer {
         public Objective.Loss loss(Batch b) {
             int[] labels = b.labels(), argmax;
             Tensor logProbs; // (T)
-            if (lora != null) { // a frozen head: its (T, V) logits a chunk at a time, the same values and gradients
-                lora.setTraining(dev.align4j.tensor.Autograd.isGradEnabled()); // dropout in training steps, not in evaluation
-                lora.setDropoutSeed(seed * 31 + Arrays.hashCode(b.packed().tokens())); // the same batch, the same masks
+            if (frozenHead) { // under LoRA: the head's (T, V) logits a chunk at a time, the same values and gradients
                 ChunkedLogProbs.Result r = ChunkedLogProbs.tokenLogProbs(model, model.hiddenStates(b.packed()), labels);
                 logProbs = r.logProbs();
                 argmax = r.argmax();

@@ -189,18 +189,25 @@ class GeneratorTest {
         assertEquals(Completion.FinishReason.STOP, got[0].finishReason());
     }
 
-    /** The policy's weights changed in place between calls: the same generator generates from the new ones. */
+    /**
+     * The policy's weights changed in place between calls: the same generator generates from the
+     * new ones, in batched steps too (8 sequences: trainable weights are never read from a packed copy).
+     */
     @Test
     void generationReadsTheLiveWeights() {
         CausalLM m = model("qwen2");
-        Generator g = new Generator(m, 2);
+        m.parameters().values().forEach(t -> t.requiresGrad(true)); // a policy being trained
+        Generator g = new Generator(m, 8);
         int[] prompt = ids(12, 4, m.vocabSize());
-        int[] before = g.generate(prompt, SamplingParams.greedy(6)).getFirst().tokenIds();
+        List<Request> eight = java.util.Collections.nCopies(8, new Request(prompt, SamplingParams.greedy(6)));
+        int[] before = g.generate(eight).getFirst().getFirst().tokenIds();
         float[] w = m.parameters().get("lm_head.weight").storage();
         SplittableRandom r = new SplittableRandom(5);
         for (int i = 0; i < w.length; i++) w[i] += (float) r.nextGaussian(); // an optimizer step, as large as it gets
-        int[] after = g.generate(prompt, SamplingParams.greedy(6)).getFirst().tokenIds();
+        List<List<Completion>> out = g.generate(eight);
+        int[] after = out.getFirst().getFirst().tokenIds();
         assertTrue(!Arrays.equals(before, after), "the new weights change the completion");
+        for (List<Completion> c : out) assertArrayEquals(after, c.getFirst().tokenIds(), "every sequence of the batch");
         for (int t = 0; t < after.length; t++) {
             float[] row = fullLastRow(m, concat(prompt, after, t));
             int argmax = 0;

@@ -31,7 +31,9 @@ import java.lang.foreign.MemorySegment;
  *       ({@link SkinnyKernels#tile}) or, for {@code m > 4}, the 12-row one on each row panel;</li>
  *   <li>runs ({@code m > 4}, B stored (k, n)): tasks over runs of up to {@link #RUN} column
  *       panels pack their B micro-panels ({@code kb × NR}, a BF16 B widened while packed) into
- *       their own buffer and at once run the 12-row {@link GemmMicroKernel} on every row panel.</li>
+ *       their own buffer and at once run the 12-row {@link GemmMicroKernel} on every row panel;</li>
+ *   <li>packed ({@code m > 4}, a float32 B its owner keeps packed, {@link DecodePanels}, either
+ *       layout): the runs path reading the micro-panels in place, without packing them.</li>
  * </ul>
  * This is the GEBP layering of Goto &amp; van de Geijn ("Anatomy of high-performance matrix
  * multiplication", ACM TOMS 34(3), 2008) with the roles of the operands swapped, as their paper
@@ -82,6 +84,8 @@ final class SkinnyGemm {
      * 16 strips (lanes 48 KiB apart in float32) 22.2-22.5 / 20.8-21.2.
      */
     static final int STRIPS = 15;
+    /** Column panels per task of the packed path at most (256 columns of C). */
+    static final int PACKED_RUN = 8;
     /** Column panels per task of the staged path (96 columns of C). */
     static final int STAGED_RUN = 3;
     /**
@@ -243,6 +247,13 @@ final class SkinnyGemm {
                 }
             }
         }
+        if (b instanceof FloatPanels f) {
+            float[] packedB = DecodePanels.lookup(m, f.transB(), f.b(), f.bOff(), f.ldb(), k, n);
+            if (packedB != null) {
+                byPackedPanels(m, n, k, kc, kBlocks, packedA, aBlock, packedB, c, cOff, ldc, accumulate, par);
+                return;
+            }
+        }
         if (b.transB() && m <= SkinnyKernels.ROWS && PanelTranspose.SUPPORTED) {
             byColumns(m, n, k, kc, packedA, aBlock, b, c, cOff, ldc, accumulate, par);
             return;
@@ -273,6 +284,33 @@ final class SkinnyGemm {
                             GemmMicroKernel.tile(kb, packedA, blk * aBlock + i * kb, packedB, q * NR * kb,
                                     c, cOff + i * ldc + j, ldc, Math.min(MR, m - i), cols, add, w.edge);
                         }
+                    }
+                }
+            }
+        };
+        if (par) Parallel.forRange(runs, 1, body);
+        else body.run(0, runs);
+    }
+
+    /**
+     * The packed path, for a B the caller keeps packed ({@link DecodePanels}): tasks over runs of
+     * up to {@link #PACKED_RUN} column panels read them in place, block after block, with the
+     * 12-row tile on each row panel — the runs path without its packing.
+     */
+    private static void byPackedPanels(int m, int n, int k, int kc, int kBlocks, float[] packedA, int aBlock, float[] packedB,
+                                       float[] c, int cOff, int ldc, boolean accumulate, boolean par) {
+        int nPanels = Math.ceilDiv(n, NR);
+        int run = Math.max(1, Math.min(PACKED_RUN, Math.ceilDiv(nPanels, 4 * Parallel.threads()))); // four tasks per thread at least
+        int runs = Math.ceilDiv(nPanels, run);
+        Parallel.Range body = (s, e) -> {
+            float[] edge = WORKSPACE.get().edge;
+            for (int q = s * run; q < Math.min(nPanels, e * run); q++) {
+                int j = q * NR, cols = Math.min(NR, n - j);
+                for (int blk = 0; blk < kBlocks; blk++) {
+                    int p0 = blk * kc, kb = Math.min(kc, k - p0), bi = DecodePanels.at(q, p0, k);
+                    for (int i = 0; i < m; i += MR) {
+                        GemmMicroKernel.tile(kb, packedA, blk * aBlock + i * kb, packedB, bi, c, cOff + i * ldc + j, ldc,
+                                Math.min(MR, m - i), cols, accumulate || blk > 0, edge);
                     }
                 }
             }

@@ -1,0 +1,63 @@
+package dev.align4j.tensor.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+
+class DecodePanelsTest {
+
+    private static float[] random(long seed, int size) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] x = new float[size];
+        for (int i = 0; i < size; i++) x[i] = (float) r.nextGaussian();
+        return x;
+    }
+
+    /** C = (accumulate ? C : 0) + A·op(B) through the pool, with whatever panels are open. */
+    private static float[] product(boolean transB, int m, int n, int k, float[] a, float[] b, float[] c0, boolean accumulate) {
+        float[] c = c0.clone();
+        Gemm.sgemm(false, transB, m, n, k, a, 0, k, b, 0, transB ? k : n, c, 0, n, accumulate);
+        return c;
+    }
+
+    /** Bit-identical to packing B in every call: the same tile, block boundaries and order of blocks. */
+    @ParameterizedTest(name = "m={0} n={1} k={2} transB={3} accumulate={4}")
+    @CsvSource({"5, 70, 600, false, false", "13, 64, 256, true, false", "32, 100, 900, false, true", "32, 333, 768, true, true",
+            "12, 1, 3, false, false"})
+    void packedProductsEqualTheUnpackedOnes(int m, int n, int k, boolean transB, boolean accumulate) {
+        float[] a = random(1, m * k), b = random(2, k * n), c0 = random(3, m * n);
+        float[] expected = product(transB, m, n, k, a, b, c0, accumulate);
+        DecodePanels panels = new DecodePanels(List.of(b));
+        try (var open = panels.open()) {
+            assertArrayEquals(expected, product(transB, m, n, k, a, b, c0, accumulate), "first call: packs");
+            assertArrayEquals(expected, product(transB, m, n, k, a, b, c0, accumulate), "second call: reads the packed copy");
+        }
+        assertEquals(1, panels.packedCount());
+    }
+
+    @Test
+    void onlyNamedWeightsOfBatchedProductsWhileOpenArePacked() {
+        int n = 96, k = 300;
+        float[] named = random(4, k * n), other = random(5, k * n), a = random(6, 32 * k), c = new float[32 * n];
+        DecodePanels panels = new DecodePanels(List.of(named));
+        product(false, 32, n, k, a, named, c, false); // not open
+        assertEquals(0, panels.packedCount());
+        try (var open = panels.open()) {
+            product(false, 32, n, k, a, other, c, false); // not named
+            product(false, 4, n, k, a, named, c, false);  // few rows: streamed in place
+            assertEquals(0, panels.packedCount());
+            try (var inner = new DecodePanels(List.of()).open()) {
+                product(false, 32, n, k, a, named, c, false); // the inner panels hide the outer ones
+            }
+            assertEquals(0, panels.packedCount());
+            product(false, 32, n, k, a, named, c, false);
+            product(true, 32, k, n, a, named, new float[32 * k], false); // the same array read transposed: its own copy
+            assertEquals(2, panels.packedCount());
+        }
+    }
+}

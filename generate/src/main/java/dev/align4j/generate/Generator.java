@@ -201,7 +201,7 @@ public final class Generator {
         }
         float[] logits; // (P, V)
         try (var open = panels.open()) {
-            logits = rows(model.logits(PackedBatch.of(prompts), cache, slots));
+            logits = logitsArray(model.logits(PackedBatch.of(prompts), cache, slots));
         }
         List<Sequence> fresh = new ArrayList<>();
         List<Integer> rows = new ArrayList<>();
@@ -231,14 +231,14 @@ public final class Generator {
         }
         float[] logits;
         try (var open = panels.open()) {
-            logits = rows(model.logits(new PackedBatch(tokens, positions, PackedSegments.ofLengths(ones)), cache, slots));
+            logits = logitsArray(model.logits(new PackedBatch(tokens, positions, PackedSegments.ofLengths(ones)), cache, slots));
         }
         running = new ArrayList<>();
         sampleAndAdvance(batch, logits, rows);
     }
 
     /** The logits' rows as one array: the tensor's own storage when it holds exactly them (no 6 MB copy a batch-32 step). */
-    private static float[] rows(Tensor logits) {
+    private static float[] logitsArray(Tensor logits) {
         return logits.offset() == 0 && logits.storage().length == logits.numel() ? logits.storage() : logits.toArray();
     }
 

@@ -14,6 +14,7 @@ import dev.align4j.io.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
@@ -32,6 +33,39 @@ public final class PreferenceData {
 
     /** The rows to train on, and to evaluate on (null when there is no evaluation). */
     public record Rows(Dataset train, Dataset eval) {}
+
+    /**
+     * A pair method's data: the config's rows as pairs (the eval pairs null when there is no
+     * evaluation) through the processor of its model's tokenizer and chat template.
+     */
+    public record Pairs(PreferenceProcessor processor, Dataset rows, List<PreferenceExample> train, List<PreferenceExample> eval) {
+        /** The config's rows and their pairs. */
+        public static Pairs load(PreferenceConfig c, Progress progress) throws IOException {
+            PreferenceProcessor processor = PreferenceData.processor(Path.of(c.modelNameOrPath), c.preferenceOptions());
+            Rows rows = PreferenceData.rows(c, progress);
+            return new Pairs(processor, rows.train(), pairs(rows.train(), processor), rows.eval() == null ? null : pairs(rows.eval(), processor));
+        }
+
+        /** "N rows (type) → M pairs", for the run's log. */
+        public String describe() {
+            return rows.size() + " rows (" + rows.type() + ") → " + train.size() + " pairs";
+        }
+    }
+
+    /**
+     * The loop every pair method (DPO, ORPO, CPO, SimPO) runs, differing only in its objective:
+     * under LoRA the objective runs with the adapters' dropout ({@link LoraDropout}); a batch is
+     * {@code per_device_train_batch_size} pairs, shuffled each epoch with {@code seed + epoch};
+     * evaluation batches keep the data's order.
+     */
+    public static TrainerLoop<Batch> loop(PreferenceConfig c, Policy policy, Objective<Batch> objective, Pairs pairs, Progress progress) {
+        if (policy.lora() != null) objective = new LoraDropout<>(objective, policy.lora(), c.seed, b -> Arrays.hashCode(b.packed().tokens()));
+        TrainerLoop.Data<Batch> trainData = epoch -> batches(pairs.train(), c.perDeviceTrainBatchSize, new Random(c.seed + epoch),
+                pairs.processor());
+        TrainerLoop.Data<Batch> evalData = pairs.eval() == null ? null
+                : epoch -> batches(pairs.eval(), c.perDeviceEvalBatchSize, null, pairs.processor());
+        return new TrainerLoop<>(c, policy.trainable(), objective, trainData, evalData, policy.state(), progress);
+    }
 
     /** The processor of {@code modelDir}'s tokenizer and, when it has one, its chat template. */
     public static PreferenceProcessor processor(Path modelDir, PreferenceOptions options) throws IOException {

@@ -1,14 +1,10 @@
 package dev.align4j.train.dpo;
 
 import dev.align4j.data.Batch;
-import dev.align4j.data.Dataset;
-import dev.align4j.data.PreferenceExample;
 import dev.align4j.data.PreferenceProcessor;
 import dev.align4j.io.hf.HfModels;
 import dev.align4j.models.CausalLM;
 import dev.align4j.models.lora.LoraModel;
-import dev.align4j.train.LoraDropout;
-import dev.align4j.train.Objective;
 import dev.align4j.train.PeftArguments;
 import dev.align4j.train.Policy;
 import dev.align4j.train.PreferenceData;
@@ -18,9 +14,7 @@ import dev.align4j.train.TrainerLoop;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Random;
 
 /**
  * Direct preference optimisation, as TRL's {@code DPOTrainer}: the policy learns to prefer each
@@ -50,15 +44,10 @@ public final class DpoTrainer {
     /** A ready loop over the config's model, reference and data (call {@link TrainerLoop#run}). */
     public static TrainerLoop<Batch> create(DPOConfig c, Progress progress) throws IOException {
         c.validate();
-        Path modelDir = Path.of(c.modelNameOrPath);
         Policy policy = Policy.load(c, c.modelNameOrPath);
         CausalLM model = policy.model();
         LoraModel lora = policy.lora();
-        PreferenceProcessor processor = PreferenceData.processor(modelDir, c.preferenceOptions());
-        PreferenceData.Rows rows = PreferenceData.rows(c, progress);
-        Dataset train = rows.train();
-        List<PreferenceExample> trainPairs = PreferenceData.pairs(train, processor);
-        List<PreferenceExample> evalPairs = rows.eval() == null ? null : PreferenceData.pairs(rows.eval(), processor);
+        PreferenceData.Pairs pairs = PreferenceData.Pairs.load(c, progress);
 
         Path refDir = Path.of(c.refModelNameOrPath != null ? c.refModelNameOrPath : c.modelNameOrPath);
         DpoObjective.Reference live; // null until needed: with precomputed log-probs a cache hit never loads the reference
@@ -68,8 +57,8 @@ public final class DpoTrainer {
         DpoObjective.Reference reference = live;
         if (c.precomputeRefLogProbs) {
             int perBatch = c.precomputeRefBatchSize != null ? c.precomputeRefBatchSize : c.perDeviceTrainBatchSize;
-            List<Batch> all = new ArrayList<>(PreferenceData.batches(trainPairs, perBatch, null, processor));
-            if (evalPairs != null) all.addAll(PreferenceData.batches(evalPairs, perBatch, null, processor));
+            List<Batch> all = new ArrayList<>(PreferenceData.batches(pairs.train(), perBatch, null, pairs.processor()));
+            if (pairs.eval() != null) all.addAll(PreferenceData.batches(pairs.eval(), perBatch, null, pairs.processor()));
             String identity = ReferenceLogps.folderIdentity(refDir) + "\nloaded as: "
                     + (lora != null ? "the base with adapters off, 4-bit " + PeftArguments.quantization(c) : "float32");
             ReferenceLogps.Loaded table = ReferenceLogps.cached(c.refLogpsCacheDir(), identity, all, () -> new DpoObjective(model,
@@ -78,13 +67,8 @@ public final class DpoTrainer {
                     + (table.fromCache() ? "read from " + table.file() + " (the reference is not run)" : "computed and cached in " + table.file()));
             reference = new DpoObjective.Reference.Precomputed(table.table());
         }
-        progress.message("dpo: " + train.size() + " rows (" + train.type() + ") → " + trainPairs.size() + " pairs; reference: "
-                + describe(reference, c));
-        Objective<Batch> objective = new DpoObjective(model, reference, c.lossOptions());
-        if (lora != null) objective = new LoraDropout<>(objective, lora, c.seed, b -> Arrays.hashCode(b.packed().tokens()));
-        TrainerLoop.Data<Batch> trainData = epoch -> PreferenceData.batches(trainPairs, c.perDeviceTrainBatchSize, new Random(c.seed + epoch), processor);
-        TrainerLoop.Data<Batch> evalData = evalPairs == null ? null : epoch -> PreferenceData.batches(evalPairs, c.perDeviceEvalBatchSize, null, processor);
-        return new TrainerLoop<>(c, policy.trainable(), objective, trainData, evalData, policy.state(), progress);
+        progress.message("dpo: " + pairs.describe() + "; reference: " + describe(reference, c));
+        return PreferenceData.loop(c, policy, new DpoObjective(model, reference, c.lossOptions()), pairs, progress);
     }
 
     private static String describe(DpoObjective.Reference reference, DPOConfig c) {

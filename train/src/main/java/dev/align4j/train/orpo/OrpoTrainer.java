@@ -1,11 +1,6 @@
 package dev.align4j.train.orpo;
 
 import dev.align4j.data.Batch;
-import dev.align4j.data.PreferenceExample;
-import dev.align4j.data.PreferenceProcessor;
-import dev.align4j.models.CausalLM;
-import dev.align4j.models.lora.LoraModel;
-import dev.align4j.train.LoraDropout;
 import dev.align4j.train.Objective;
 import dev.align4j.train.Policy;
 import dev.align4j.train.PreferenceData;
@@ -15,10 +10,6 @@ import dev.align4j.train.dpo.PolicyPairObjective;
 import dev.align4j.train.loss.OrpoLoss;
 
 import java.io.IOException;
-import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.List;
-import java.util.Random;
 
 /**
  * Odds-ratio preference optimisation, as TRL's {@code ORPOTrainer}: supervised fine-tuning on the
@@ -38,24 +29,13 @@ public final class OrpoTrainer {
     /** A ready loop over the config's model and data (call {@link TrainerLoop#run}). */
     public static TrainerLoop<Batch> create(ORPOConfig c, Progress progress) throws IOException {
         c.validate();
-        Path modelDir = Path.of(c.modelNameOrPath);
         Policy policy = Policy.load(c, c.modelNameOrPath);
-        CausalLM model = policy.model();
-        LoraModel lora = policy.lora();
-        PreferenceProcessor processor = PreferenceData.processor(modelDir, c.preferenceOptions());
-        PreferenceData.Rows rows = PreferenceData.rows(c, progress);
-        List<PreferenceExample> trainPairs = PreferenceData.pairs(rows.train(), processor);
-        List<PreferenceExample> evalPairs = rows.eval() == null ? null : PreferenceData.pairs(rows.eval(), processor);
-        progress.message("orpo: " + rows.train().size() + " rows (" + rows.train().type() + ") → " + trainPairs.size() + " pairs");
-
-        Objective<Batch> objective = new PolicyPairObjective(model, logps -> {
+        PreferenceData.Pairs pairs = PreferenceData.Pairs.load(c, progress);
+        progress.message("orpo: " + pairs.describe());
+        PolicyPairObjective objective = new PolicyPairObjective(policy.model(), logps -> {
             OrpoLoss.Result r = OrpoLoss.compute(c.beta, logps);
             return new Objective.Loss(r.loss(), r.metricSums());
         });
-        if (lora != null) objective = new LoraDropout<>(objective, lora, c.seed, b -> Arrays.hashCode(b.packed().tokens()));
-        TrainerLoop.Data<Batch> trainData = epoch -> PreferenceData.batches(trainPairs, c.perDeviceTrainBatchSize, new Random(c.seed + epoch), processor);
-        TrainerLoop.Data<Batch> evalData = evalPairs == null ? null
-                : epoch -> PreferenceData.batches(evalPairs, c.perDeviceEvalBatchSize, null, processor);
-        return new TrainerLoop<>(c, policy.trainable(), objective, trainData, evalData, policy.state(), progress);
+        return PreferenceData.loop(c, policy, objective, pairs, progress);
     }
 }

@@ -33,7 +33,7 @@ public final class CpoTrainer {
         PreferenceData.Pairs pairs = PreferenceData.Pairs.load(c, progress);
         progress.message("cpo (loss_type " + c.lossType + "): " + pairs.describe());
         CpoLoss.Options options = c.lossOptions();
-        PolicyPairObjective objective = new PolicyPairObjective(policy.model(), logps -> {
+        PolicyPairObjective objective = new PolicyPairObjective(policy.model(), (batch, logps) -> {
             CpoLoss.Result r = CpoLoss.compute(options, logps);
             return new Objective.Loss(r.loss(), r.metricSums());
         });

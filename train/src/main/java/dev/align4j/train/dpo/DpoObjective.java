@@ -5,7 +5,6 @@ import dev.align4j.models.CausalLM;
 import dev.align4j.models.PackedBatch;
 import dev.align4j.models.lora.LoraModel;
 import dev.align4j.tensor.Autograd;
-import dev.align4j.tensor.LogProbs;
 import dev.align4j.tensor.Reductions;
 import dev.align4j.tensor.ShapeOps;
 import dev.align4j.tensor.Tensor;
@@ -42,7 +41,7 @@ import java.util.Map;
 public final class DpoObjective implements Objective<Batch> {
     private final CausalLM policy;
     private final Reference reference;
-    private final DpoLoss.Options options;
+    private final PolicyPairObjective pairs; // the policy's pass, with DPO's loss over it and the reference
 
     /** Where the reference log-probs come from. */
     public sealed interface Reference {
@@ -78,29 +77,25 @@ public final class DpoObjective implements Objective<Batch> {
         }
         this.policy = policy;
         this.reference = reference;
-        this.options = options;
+        this.pairs = new PolicyPairObjective(policy, (b, logps) -> {
+            DpoLoss.Result r = DpoLoss.compute(options, logps, referenceLogps(b));
+            return new Loss(r.loss(), r.metricSums());
+        });
     }
 
     @Override
     public long items(Batch b) {
-        return b.sequences() / 2;
+        return pairs.items(b);
     }
 
     @Override
     public long tokens(Batch b) {
-        return b.sequenceTokens();
+        return pairs.tokens(b);
     }
 
     @Override
     public Loss loss(Batch b) {
-        if (b.sequences() % 2 != 0) throw new IllegalArgumentException("a DPO batch holds pairs: an even number of sequences, got " + b.sequences());
-        int[] labels = b.labels();
-        Tensor logits = policy.logits(b.packed()); // (T, V)
-        PairLogps logps = pairLogps(b, LogProbs.tokenLogProbs(logits, labels, PackedBatch.IGNORE));
-        DpoLoss.Result r = DpoLoss.compute(options, logps, referenceLogps(b));
-        Map<String, Double> metrics = new LinkedHashMap<>(r.metricSums());
-        metrics.putAll(meanLogits(b, logits));
-        return new Loss(r.loss(), metrics);
+        return pairs.loss(b);
     }
 
     /** The reference's summed log-probs of the batch's pairs, without gradients; null under {@code reference_free}. */

@@ -18,15 +18,15 @@ import java.util.Map;
  * completion's summed log-prob and handed to the method's loss, with TRL's {@code logits/chosen}
  * and {@code logits/rejected} beside its metrics. The loop's items are pairs.
  *
- * <p>What it is not: DPO's, which also runs a reference ({@link DpoObjective}).
+ * DPO's objective is this one with a loss that also runs the reference ({@link DpoObjective}).
  */
 public final class PolicyPairObjective implements Objective<Batch> {
     private final CausalLM policy;
     private final PairLoss loss;
 
-    /** A method's loss on the policy's pair log-probs: the summed loss and its metric sums. */
+    /** A method's loss on the policy's log-probs of a batch's pairs: the summed loss and its metric sums. */
     public interface PairLoss {
-        Objective.Loss compute(PairLogps policy);
+        Objective.Loss compute(Batch batch, PairLogps policy);
     }
 
     public PolicyPairObjective(CausalLM policy, PairLoss loss) {
@@ -48,7 +48,7 @@ public final class PolicyPairObjective implements Objective<Batch> {
     public Loss loss(Batch b) {
         if (b.sequences() % 2 != 0) throw new IllegalArgumentException("a pair batch holds an even number of sequences, got " + b.sequences());
         Tensor logits = policy.logits(b.packed()); // (T, V)
-        Objective.Loss l = loss.compute(DpoObjective.pairLogps(b, LogProbs.tokenLogProbs(logits, b.labels(), PackedBatch.IGNORE)));
+        Objective.Loss l = loss.compute(b, DpoObjective.pairLogps(b, LogProbs.tokenLogProbs(logits, b.labels(), PackedBatch.IGNORE)));
         Map<String, Double> metrics = new LinkedHashMap<>(l.metricSums());
         metrics.putAll(DpoObjective.meanLogits(b, logits));
         return new Loss(l.sum(), metrics);

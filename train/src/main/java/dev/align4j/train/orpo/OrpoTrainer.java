@@ -32,7 +32,7 @@ public final class OrpoTrainer {
         Policy policy = Policy.load(c, c.modelNameOrPath);
         PreferenceData.Pairs pairs = PreferenceData.Pairs.load(c, progress);
         progress.message("orpo: " + pairs.describe());
-        PolicyPairObjective objective = new PolicyPairObjective(policy.model(), logps -> {
+        PolicyPairObjective objective = new PolicyPairObjective(policy.model(), (batch, logps) -> {
             OrpoLoss.Result r = OrpoLoss.compute(c.beta, logps);
             return new Objective.Loss(r.loss(), r.metricSums());
         });

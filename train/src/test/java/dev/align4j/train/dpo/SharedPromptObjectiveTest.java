@@ -169,12 +169,12 @@ class SharedPromptObjectiveTest {
     void orpoCpoAndSimpo() {
         CausalLM policy = model(1);
         Map<String, Tensor> params = trainable(policy);
-        assertSame("orpo", new PolicyPairObjective(policy, logps -> {
+        assertSame("orpo", new PolicyPairObjective(policy, (batch, logps) -> {
             OrpoLoss.Result r = OrpoLoss.compute(0.2, logps);
             return new Objective.Loss(r.loss(), r.metricSums());
         }), params, pairs(8));
         for (CpoLoss.Options o : List.of(CpoLoss.Options.DEFAULT, new CpoLoss.Options(2, CpoLoss.Type.SIMPO, 0, 0, 0.5))) {
-            assertSame("cpo " + o.lossType(), new PolicyPairObjective(policy, logps -> {
+            assertSame("cpo " + o.lossType(), new PolicyPairObjective(policy, (batch, logps) -> {
                 CpoLoss.Result r = CpoLoss.compute(o, logps);
                 return new Objective.Loss(r.loss(), r.metricSums());
             }), params, pairs(9));

@@ -14,6 +14,7 @@ import dev.align4j.tensor.optim.ParamGroup;
 import dev.align4j.train.dpo.DpoObjective;
 import dev.align4j.train.loss.DpoLoss;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.lang.management.ManagementFactory;
@@ -43,23 +44,14 @@ import java.util.SplittableRandom;
         description = "DPO step tokens/s against an SFT step on the same GPT-2-124M-shaped model and tokens; last line dpo_vs_sft.")
 public final class DpoBench implements Runnable {
 
+    @Mixin
+    Gpt2Shape shape;
+
     @Option(names = "--steps", defaultValue = "8", description = "Timed steps of each kind; the median is reported (default: ${DEFAULT-VALUE}).")
     int steps;
 
     @Option(names = "--warmup", defaultValue = "1", description = "Untimed steps of each kind first (default: ${DEFAULT-VALUE}).")
     int warmup;
-
-    @Option(names = "--n-layer", defaultValue = "12", description = "Layers (default: ${DEFAULT-VALUE}).")
-    int nLayer;
-
-    @Option(names = "--n-embd", defaultValue = "768", description = "Width (default: ${DEFAULT-VALUE}).")
-    int nEmbd;
-
-    @Option(names = "--n-head", defaultValue = "12", description = "Heads (default: ${DEFAULT-VALUE}).")
-    int nHead;
-
-    @Option(names = "--vocab-size", defaultValue = "50257", description = "Vocabulary (default: ${DEFAULT-VALUE}).")
-    int vocab;
 
     @Option(names = "--pairs", defaultValue = "4", description = "Pairs per step (default: ${DEFAULT-VALUE}).")
     int pairs;
@@ -78,9 +70,9 @@ public final class DpoBench implements Runnable {
         System.out.printf(Locale.ROOT, "align4j bench dpo: GPT-2 (%d layers, C=%d, %d heads, V=%d), random weights; %d pairs × 2 × %d tokens,"
                         + " %d of them the prompt; %d threads; median of %d steps after %d, SFT and DPO alternating (load average %.1f:"
                         + " the machine is shared)%n",
-                nLayer, nEmbd, nHead, vocab, pairs, length, prompt, Parallel.threads(), steps, warmup,
+                shape.nLayer, shape.nEmbd, shape.nHead, shape.vocabSize, pairs, length, prompt, Parallel.threads(), steps, warmup,
                 ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
-        Gpt2Config config = new Gpt2Config(vocab, Math.max(1024, length), nEmbd, nLayer, nHead, 4 * nEmbd, 1e-5, "gelu_new");
+        Gpt2Config config = new Gpt2Config(shape.vocabSize, Math.max(1024, length), shape.nEmbd, shape.nLayer, shape.nHead, 4 * shape.nEmbd, 1e-5, "gelu_new");
         Gpt2Model policy = Gpt2Model.random(config, 1, 0.02), reference = Gpt2Model.random(config, 1, 0.02);
         List<Tensor> params = new ArrayList<>(policy.parameters().values());
         for (Tensor p : params) p.requiresGrad(true);
@@ -91,11 +83,11 @@ public final class DpoBench implements Runnable {
         SplittableRandom rng = new SplittableRandom(7);
         List<List<SftExample>> pairList = new ArrayList<>(); // each pair: chosen, rejected, sharing the prompt
         for (int p = 0; p < pairs; p++) {
-            int[] promptIds = rng.ints(prompt, 0, vocab).toArray();
+            int[] promptIds = rng.ints(prompt, 0, shape.vocabSize).toArray();
             List<SftExample> pair = new ArrayList<>(2);
             for (int s = 0; s < 2; s++) {
                 int[] ids = Arrays.copyOf(promptIds, length);
-                for (int t = prompt; t < length; t++) ids[t] = rng.nextInt(vocab);
+                for (int t = prompt; t < length; t++) ids[t] = rng.nextInt(shape.vocabSize);
                 boolean[] mask = new boolean[length];
                 Arrays.fill(mask, prompt, length, true);
                 pair.add(new SftExample(ids, mask));

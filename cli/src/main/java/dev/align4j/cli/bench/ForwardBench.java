@@ -22,6 +22,7 @@ import java.util.SplittableRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -48,23 +49,14 @@ import picocli.CommandLine.Option;
                 + "as a fraction of the engine's GEMM rate; peak RSS of loading a BF16 checkpoint frozen.")
 public final class ForwardBench implements Runnable {
 
+    @Mixin
+    Gpt2Shape shape;
+
     @Option(names = "--sequences", defaultValue = "4", description = "Packed sequences (default: ${DEFAULT-VALUE}).")
     int sequences;
 
     @Option(names = "--length", defaultValue = "256", description = "Tokens per sequence (default: ${DEFAULT-VALUE}).")
     int length;
-
-    @Option(names = "--n-layer", defaultValue = "12", description = "Layers (default: ${DEFAULT-VALUE}, GPT-2 small).")
-    int nLayer;
-
-    @Option(names = "--n-embd", defaultValue = "768", description = "Width C (default: ${DEFAULT-VALUE}).")
-    int nEmbd;
-
-    @Option(names = "--n-head", defaultValue = "12", description = "Heads (default: ${DEFAULT-VALUE}).")
-    int nHead;
-
-    @Option(names = "--vocab-size", defaultValue = "50257", description = "Vocabulary V (default: ${DEFAULT-VALUE}).")
-    int vocabSize;
 
     @Option(names = "--checkpoint", description = "A GPT-2 model folder to load instead of a random BF16 one "
             + "(its matrices are read in place only when stored as BF16).")
@@ -99,7 +91,7 @@ public final class ForwardBench implements Runnable {
         try {
             Path folder = checkpoint != null ? checkpoint : Files.createTempDirectory("align4j-bench-forward");
             try {
-                if (checkpoint == null) Gpt2BenchModels.writeRandomCheckpoint(folder, vocabSize, nEmbd, nLayer, nHead);
+                if (checkpoint == null) Gpt2BenchModels.writeRandomCheckpoint(folder, shape.vocabSize, shape.nEmbd, shape.nLayer, shape.nHead);
                 measure(folder);
             } finally {
                 if (checkpoint == null) Gpt2BenchModels.deleteFolder(folder);

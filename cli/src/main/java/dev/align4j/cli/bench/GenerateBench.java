@@ -21,6 +21,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -49,17 +50,8 @@ import picocli.CommandLine.Option;
                 + "tokens/s at batch 1 and batch 32, batch-1 decode as a fraction of the measured memory bandwidth.")
 public final class GenerateBench implements Runnable {
 
-    @Option(names = "--n-layer", defaultValue = "12", description = "Layers (default: ${DEFAULT-VALUE}, GPT-2 small).")
-    int nLayer;
-
-    @Option(names = "--n-embd", defaultValue = "768", description = "Width C (default: ${DEFAULT-VALUE}).")
-    int nEmbd;
-
-    @Option(names = "--n-head", defaultValue = "12", description = "Heads (default: ${DEFAULT-VALUE}).")
-    int nHead;
-
-    @Option(names = "--vocab-size", defaultValue = "50257", description = "Vocabulary V (default: ${DEFAULT-VALUE}).")
-    int vocabSize;
+    @Mixin
+    Gpt2Shape shape;
 
     @Option(names = "--prefill-prompts", defaultValue = "8", description = "Prompts of the prefill run (default: ${DEFAULT-VALUE}).")
     int prefillPrompts;
@@ -95,7 +87,7 @@ public final class GenerateBench implements Runnable {
         try {
             Path folder = Files.createTempDirectory("align4j-bench-generate");
             try {
-                Gpt2BenchModels.writeRandomCheckpoint(folder, vocabSize, nEmbd, nLayer, nHead);
+                Gpt2BenchModels.writeRandomCheckpoint(folder, shape.vocabSize, shape.nEmbd, shape.nLayer, shape.nHead);
                 measure(folder);
             } finally {
                 Gpt2BenchModels.deleteFolder(folder);

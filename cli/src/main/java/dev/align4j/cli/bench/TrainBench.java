@@ -12,6 +12,7 @@ import dev.align4j.tensor.optim.AdamW;
 import dev.align4j.tensor.optim.GradClip;
 import dev.align4j.tensor.optim.ParamGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -47,23 +48,14 @@ import java.util.regex.Pattern;
         description = "Full fine-tuning step tokens/s and peak memory of a GPT-2-124M-shaped model, gradient checkpointing off and on.")
 public final class TrainBench implements Runnable {
 
+    @Mixin
+    Gpt2Shape shape;
+
     @Option(names = "--steps", defaultValue = "5", description = "Timed steps per configuration; the median is reported (default: ${DEFAULT-VALUE}).")
     int steps;
 
     @Option(names = "--warmup", defaultValue = "2", description = "Untimed steps first (default: ${DEFAULT-VALUE}).")
     int warmup;
-
-    @Option(names = "--n-layer", defaultValue = "12", description = "Layers (default: ${DEFAULT-VALUE}).")
-    int nLayer;
-
-    @Option(names = "--n-embd", defaultValue = "768", description = "Width (default: ${DEFAULT-VALUE}).")
-    int nEmbd;
-
-    @Option(names = "--n-head", defaultValue = "12", description = "Heads (default: ${DEFAULT-VALUE}).")
-    int nHead;
-
-    @Option(names = "--vocab-size", defaultValue = "50257", description = "Vocabulary (default: ${DEFAULT-VALUE}).")
-    int vocab;
 
     @Option(names = "--shapes", defaultValue = "4x64,8x256", split = ",",
             description = "Batches as SEQUENCESxLENGTH, packed (default: ${DEFAULT-VALUE}: B=4 T=64, and 2048 tokens).")
@@ -81,7 +73,7 @@ public final class TrainBench implements Runnable {
         if (steps < 1 || warmup < 0) throw new IllegalArgumentException("bench train: --steps must be >= 1 and --warmup >= 0");
         System.out.printf(Locale.ROOT, "align4j bench train: GPT-2 (%d layers, C=%d, %d heads, V=%d), random weights; forward + backward "
                         + "+ clip + AdamW over every weight; %d threads; median of %d steps after %d; each row a fresh JVM "
-                        + "(load average %.1f: the machine is shared, times are noisy)%n", nLayer, nEmbd, nHead, vocab,
+                        + "(load average %.1f: the machine is shared, times are noisy)%n", shape.nLayer, shape.nEmbd, shape.nHead, shape.vocabSize,
                 Parallel.threads(), steps, warmup, ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         System.out.printf("%-22s %10s %13s %9s %7s %14s %13s%n", "batch", "step ms", "min–max ms", "tokens/s", "mfu",
                 "activations MiB", "peak RSS MiB");
@@ -121,7 +113,7 @@ public final class TrainBench implements Runnable {
             if (arg.startsWith("-XX:") || arg.startsWith("-Dalign4j.")) cmd.add(arg);
         }
         cmd.addAll(List.of("-Xmx" + heapMb + "m", "-cp", System.getProperty("java.class.path"), Probe.class.getName(),
-                String.valueOf(nLayer), String.valueOf(nEmbd), String.valueOf(nHead), String.valueOf(vocab), String.valueOf(sequences),
+                String.valueOf(shape.nLayer), String.valueOf(shape.nEmbd), String.valueOf(shape.nHead), String.valueOf(shape.vocabSize), String.valueOf(sequences),
                 String.valueOf(length), String.valueOf(checkpointing), String.valueOf(warmup), String.valueOf(steps)));
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();

@@ -8,13 +8,17 @@ import dev.align4j.models.llama.LlamaConfig;
 import dev.align4j.models.llama.LlamaModel;
 import dev.align4j.tensor.Autograd;
 import dev.align4j.tensor.ShapeOps;
+import dev.align4j.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -213,6 +217,43 @@ class GeneratorTest {
             int argmax = 0;
             for (int i = 1; i < row.length; i++) if (row[i] > row[argmax]) argmax = i;
             assertEquals(argmax, after[t], "token " + t);
+        }
+    }
+
+    /**
+     * A frozen model's batched steps read its matrices from packed copies, float32 or BF16 pairs:
+     * at batch 8 (past the few-rows kernels) the frozen float32 model still generates the full
+     * forward's argmax, and the same weights held as frozen BF16 give the same tokens and raw
+     * log-probs, bit for bit.
+     */
+    @Test
+    void frozenFloat32AndBf16WeightsGenerateTheSameTokensInBatches() {
+        Gpt2Config config = new Gpt2Config(97, 64, 48, 2, 4, 96, 1e-5, "gelu_new");
+        Map<String, Tensor> f32 = new LinkedHashMap<>(), bf16 = new LinkedHashMap<>();
+        Gpt2Model.random(config, 31, 0.3).parameters().forEach((name, t) -> {
+            float[] values = t.toArray();
+            short[] bits = new short[values.length];
+            for (int i = 0; i < values.length; i++) { // BF16 values, so both models hold the same numbers
+                bits[i] = (short) (Float.floatToRawIntBits(values[i]) >>> 16);
+                values[i] = Float.intBitsToFloat(bits[i] << 16);
+            }
+            f32.put(name, Tensor.of(values, t.shape()));
+            bf16.put(name, t.rank() == 2 ? Tensor.frozenBf16(MemorySegment.ofArray(bits), t.shape()) : Tensor.of(values.clone(), t.shape()));
+        });
+        CausalLM widened = new Gpt2Model(config, f32), frozen = new Gpt2Model(config, bf16);
+        List<Request> eight = new ArrayList<>();
+        for (int r = 0; r < 8; r++) eight.add(new Request(ids(60 + r, 2 + r, config.vocabSize()), SamplingParams.greedy(5)));
+        List<List<Completion>> a = new Generator(widened, 8).generate(eight), b = new Generator(frozen, 8).generate(eight);
+        for (int r = 0; r < eight.size(); r++) {
+            Completion x = a.get(r).getFirst(), y = b.get(r).getFirst();
+            assertArrayEquals(x.tokenIds(), y.tokenIds(), "request " + r);
+            assertArrayEquals(x.rawLogprobs(), y.rawLogprobs(), "request " + r);
+            for (int t = 0; t < x.tokenIds().length; t++) {
+                float[] row = fullLastRow(widened, concat(eight.get(r).promptIds(), x.tokenIds(), t));
+                int argmax = 0;
+                for (int i = 1; i < row.length; i++) if (row[i] > row[argmax]) argmax = i;
+                assertEquals(argmax, x.tokenIds()[t], "request " + r + " token " + t);
+            }
         }
     }
 

@@ -105,8 +105,14 @@ final class GemmMicroKernel {
         cB0.intoArray(t, o + 11 * ld); cB1.intoArray(t, o + 11 * ld + V);
         if (!full) {
             for (int i = 0; i < rows; i++) {
-                int src = i * NR, dst = ci + i * ldc;
-                for (int j = 0; j < cols; j++) {
+                int src = i * NR, dst = ci + i * ldc, j = 0;
+                if (cols == NR) { // rows cut by the edge of C (a batch of 32 is 12 + 12 + 8 rows): whole vectors
+                    for (; j < NR; j += V) {
+                        FloatVector x = FloatVector.fromArray(S, edge, src + j);
+                        (add ? FloatVector.fromArray(S, c, dst + j).add(x) : x).intoArray(c, dst + j);
+                    }
+                }
+                for (; j < cols; j++) {
                     c[dst + j] = add ? c[dst + j] + edge[src + j] : edge[src + j];
                 }
             }

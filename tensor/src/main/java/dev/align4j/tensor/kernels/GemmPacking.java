@@ -24,10 +24,9 @@ import jdk.incubator.vector.VectorMask;
  *
  * <p>The source is read along its rows. When those run across the panels, a run of panels is
  * filled in one pass, so a source row is read in one stretch across the run, not panel by panel.
- * When they run down a panel, a whole panel is transposed in registers with 16 float lanes
- * ({@link PanelTranspose}); otherwise, and for a panel cut by the edge, each panel row is one
- * gather across the source rows (one lane per row), which measured 1.4× faster than scattering
- * scalar stores down the panel.
+ * When they run down a panel, a whole B panel is transposed in registers with 16 float lanes
+ * ({@link PanelTranspose}); otherwise (A panels, B panels cut by the edge) each panel row is
+ * copied across the source rows, one scalar a row ({@link #across}).
  *
  * <p>Deliberately not here: bounds checks (the caller checks the whole operand once).
  */
@@ -60,17 +59,9 @@ final class GemmPacking {
             }
             return;
         }
-        int[] fullPanel = rowStarts(MR, MR, lda);
-        for (int r = 0; r < panels; r++) { // a source row runs down one panel: gathers across MR rows
-            int i = i0 + r * MR, h = Math.min(MR, m - i), o = d + r * MR * kk;
-            int[] rows = h == MR ? fullPanel : rowStarts(MR, h, lda);
-            for (int p = 0; p < kk; p++) {
-                int src = aOff + i * lda + p0 + p;
-                for (int x = 0; x < MR; x += V) {
-                    FloatVector.fromArray(S, a, src, rows, x, S.indexInRange(x, h))
-                            .intoArray(dst, o + p * MR + x, S.indexInRange(x, MR));
-                }
-            }
+        for (int r = 0; r < panels; r++) { // a source row runs down one panel
+            int i = i0 + r * MR;
+            across(a, aOff + i * lda + p0, lda, Math.min(MR, m - i), kk, MR, dst, d + r * MR * kk);
         }
     }
 
@@ -97,21 +88,25 @@ final class GemmPacking {
             }
             return;
         }
-        int[] fullPanel = null;
-        for (int r = 0; r < panels; r++) { // a source row runs down one panel: transposes, or gathers across NR rows
+        for (int r = 0; r < panels; r++) { // a source row runs down one panel: transposed in registers, or copied across
             int j = j0 + r * NR, w = Math.min(NR, n - j), o = d + r * NR * kk;
-            if (w == NR && PanelTranspose.SUPPORTED) {
-                PanelTranspose.pack(b, bOff + j * ldb + p0, ldb, kk, dst, o);
-                continue;
-            }
-            if (fullPanel == null) fullPanel = rowStarts(NR, NR, ldb);
-            int[] rows = w == NR ? fullPanel : rowStarts(NR, w, ldb);
-            for (int p = 0; p < kk; p++) {
-                int src = bOff + j * ldb + p0 + p;
-                for (int x = 0; x < NR; x += V) {
-                    FloatVector.fromArray(S, b, src, rows, x, S.indexInRange(x, w)).intoArray(dst, o + p * NR + x);
-                }
-            }
+            if (w == NR && PanelTranspose.SUPPORTED) PanelTranspose.pack(b, bOff + j * ldb + p0, ldb, kk, dst, o);
+            else across(b, bOff + j * ldb + p0, ldb, w, kk, NR, dst, o);
+        }
+    }
+
+    /**
+     * {@code dst[o + p·width + x] = src[from + x·ld + p]} for {@code x < rows}, zero for
+     * {@code rows ≤ x < width}, {@code p < kk}: {@code rows} source rows, each running down one
+     * panel of {@code width}, written panel row after panel row. Scalar: the vector gather this
+     * replaced ran the Vector API's fallback (the JIT did not intrinsify the masked gather from an
+     * index map, JDK 25) and made 170 MB/s of garbage in a batch-32 decode.
+     */
+    private static void across(float[] src, int from, int ld, int rows, int kk, int width, float[] dst, int o) {
+        for (int p = 0; p < kk; p++) {
+            int out = o + p * width, in = from + p;
+            for (int x = 0; x < rows; x++) dst[out + x] = src[in + x * ld];
+            for (int x = rows; x < width; x++) dst[out + x] = 0f;
         }
     }
 
@@ -142,16 +137,5 @@ final class GemmPacking {
                 if (w < NR) Arrays.fill(dst, o + w, o + NR, 0f);
             }
         }
-    }
-
-    /**
-     * Offsets of source rows {@code 0 .. count} for a gather, {@code count} rounded up to whole
-     * vectors; rows from {@code valid} on repeat the last valid one, since a gather checks the
-     * bounds of every lane, even a masked one (their lanes are masked, so they read as zeros).
-     */
-    private static int[] rowStarts(int count, int valid, int ld) {
-        int[] rows = new int[(count + V - 1) / V * V];
-        for (int x = 0; x < rows.length; x++) rows[x] = Math.min(x, valid - 1) * ld;
-        return rows;
     }
 }

@@ -3,6 +3,7 @@ package dev.align4j.tensor.kernels;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -32,7 +33,7 @@ class DecodePanelsTest {
     void packedProductsEqualTheUnpackedOnes(int m, int n, int k, boolean transB, boolean accumulate) {
         float[] a = random(1, m * k), b = random(2, k * n), c0 = random(3, m * n);
         float[] expected = product(transB, m, n, k, a, b, c0, accumulate);
-        DecodePanels panels = new DecodePanels(List.of(b));
+        DecodePanels panels = new DecodePanels(List.of(b), List.of());
         try (var open = panels.open()) {
             assertArrayEquals(expected, product(transB, m, n, k, a, b, c0, accumulate), "first call: packs");
             assertArrayEquals(expected, product(transB, m, n, k, a, b, c0, accumulate), "second call: reads the packed copy");
@@ -44,14 +45,14 @@ class DecodePanelsTest {
     void onlyNamedWeightsOfBatchedProductsWhileOpenArePacked() {
         int n = 96, k = 300;
         float[] named = random(4, k * n), other = random(5, k * n), a = random(6, 32 * k), c = new float[32 * n];
-        DecodePanels panels = new DecodePanels(List.of(named));
+        DecodePanels panels = new DecodePanels(List.of(named), List.of());
         product(false, 32, n, k, a, named, c, false); // not open
         assertEquals(0, panels.packedCount());
         try (var open = panels.open()) {
             product(false, 32, n, k, a, other, c, false); // not named
             product(false, 4, n, k, a, named, c, false);  // few rows: streamed in place
             assertEquals(0, panels.packedCount());
-            try (var inner = new DecodePanels(List.of()).open()) {
+            try (var inner = new DecodePanels(List.of(), List.of()).open()) {
                 product(false, 32, n, k, a, named, c, false); // the inner panels hide the outer ones
             }
             assertEquals(0, panels.packedCount());
@@ -59,5 +60,46 @@ class DecodePanelsTest {
             product(true, 32, k, n, a, named, new float[32 * k], false); // the same array read transposed: its own copy
             assertEquals(2, panels.packedCount());
         }
+    }
+
+    /** BF16 weights as their bits, and the same values widened to float32. */
+    private record Bf16(MemorySegment bits, float[] widened) {
+        static Bf16 random(long seed, int size) {
+            float[] x = DecodePanelsTest.random(seed, size);
+            short[] bits = new short[size];
+            for (int i = 0; i < size; i++) {
+                bits[i] = (short) (Float.floatToRawIntBits(x[i]) >>> 16);
+                x[i] = Float.intBitsToFloat(bits[i] << 16);
+            }
+            return new Bf16(MemorySegment.ofArray(bits), x);
+        }
+    }
+
+    private static float[] product(boolean transB, int m, int n, int k, float[] a, MemorySegment b, float[] c0, boolean accumulate) {
+        float[] c = c0.clone();
+        Bf16Gemm.sgemmB(false, transB, m, n, k, a, 0, k, b, 0, transB ? k : n, c, 0, n, accumulate);
+        return c;
+    }
+
+    /**
+     * BF16 weights packed as pairs and widened block by block: bit-identical to the same product
+     * packed in every call, and to the float32 product of the widened values (GPT-2's tied head
+     * shape included: n not a multiple of the panel width, B read transposed).
+     */
+    @ParameterizedTest(name = "m={0} n={1} k={2} transB={3} accumulate={4}")
+    @CsvSource({"5, 70, 600, false, false", "13, 64, 256, true, false", "32, 100, 900, false, true", "32, 333, 768, true, true",
+            "12, 1, 3, false, false", "32, 771, 96, true, false"})
+    void packedBf16ProductsEqualTheUnpackedOnes(int m, int n, int k, boolean transB, boolean accumulate) {
+        float[] a = random(1, m * k), c0 = random(3, m * n);
+        Bf16 b = Bf16.random(2, k * n);
+        float[] expected = product(transB, m, n, k, a, b.bits(), c0, accumulate);
+        assertArrayEquals(expected, product(transB, m, n, k, a, b.widened(), c0, accumulate), "BF16 = its float32 widening");
+        DecodePanels panels = new DecodePanels(List.of(), List.of(b.bits()));
+        try (var open = panels.open()) {
+            assertArrayEquals(expected, product(transB, m, n, k, a, b.bits(), c0, accumulate), "first call: packs");
+            assertArrayEquals(expected, product(transB, m, n, k, a, b.bits(), c0, accumulate), "second call: reads the packed pairs");
+            assertArrayEquals(expected, product(transB, m, n, k, a, b.widened(), c0, accumulate), "a float32 array is not the segment");
+        }
+        assertEquals(1, panels.packedCount());
     }
 }

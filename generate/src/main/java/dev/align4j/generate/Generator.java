@@ -5,6 +5,7 @@ import dev.align4j.models.KvCache;
 import dev.align4j.models.PackedBatch;
 import dev.align4j.tensor.Autograd;
 import dev.align4j.tensor.PackedSegments;
+import dev.align4j.tensor.StepBuffers;
 import dev.align4j.tensor.Tensor;
 import dev.align4j.tensor.kernels.DecodePanels;
 import dev.align4j.tensor.kernels.Parallel;
@@ -77,6 +78,7 @@ public final class Generator {
     private final int maxSequences;
     private KvCache cache;
     private final DecodePanels panels; // the frozen matrices, packed for batched steps
+    private final StepBuffers buffers = new StepBuffers(); // each forward pass's tensors' arrays, reused by the next (its logits are read before it)
     private final Deque<Admission> waiting = new ArrayDeque<>();
     private List<Sequence> running = new ArrayList<>();
     /** Each request's listener, in submission order, with its completions not yet ended. */
@@ -203,7 +205,7 @@ public final class Generator {
             slots[i] = cache.allocate(capacity[i]);
         }
         float[] logits; // (P, V)
-        try (var open = panels.open()) {
+        try (var open = panels.open(); var step = buffers.open()) {
             logits = logitsArray(model.logits(PackedBatch.of(prompts), cache, slots));
         }
         List<Sequence> fresh = new ArrayList<>();
@@ -233,7 +235,7 @@ public final class Generator {
             rows[i] = i;
         }
         float[] logits;
-        try (var open = panels.open()) {
+        try (var open = panels.open(); var step = buffers.open()) {
             logits = logitsArray(model.logits(new PackedBatch(tokens, positions, PackedSegments.ofLengths(ones)), cache, slots));
         }
         running = new ArrayList<>();

@@ -65,8 +65,8 @@ public final class KvCache {
     public int allocate(int capacity) {
         Slot slot = new Slot(layers);
         for (int l = 0; l < layers; l++) {
-            slot.k[l] = Tensor.zeros(Math.max(1, capacity), kvHeads, headDim);
-            slot.v[l] = Tensor.zeros(Math.max(1, capacity), kvHeads, headDim);
+            slot.k[l] = layerBuffer(Math.max(1, capacity));
+            slot.v[l] = layerBuffer(Math.max(1, capacity));
         }
         int free = slots.indexOf(null);
         if (free >= 0) {
@@ -179,12 +179,17 @@ public final class KvCache {
         int grown = Math.max(rows, 2 * capacity);
         int keep = slot.length * kvHeads * headDim;
         for (int l = 0; l < layers; l++) {
-            Tensor k = Tensor.zeros(grown, kvHeads, headDim), v = Tensor.zeros(grown, kvHeads, headDim);
+            Tensor k = layerBuffer(grown), v = layerBuffer(grown);
             System.arraycopy(slot.k[l].storage(), 0, k.storage(), 0, keep);
             System.arraycopy(slot.v[l].storage(), 0, v.storage(), 0, keep);
             slot.k[l] = k;
             slot.v[l] = v;
         }
+    }
+
+    /** One layer's keys or values for {@code rows} tokens: a new array, never a step's reused one ({@link dev.align4j.tensor.StepBuffers}), since it outlives the step. */
+    private Tensor layerBuffer(int rows) {
+        return Tensor.of(new float[Math.multiplyExact(rows, kvHeads * headDim)], rows, kvHeads, headDim);
     }
 
     private Slot get(int slot) {

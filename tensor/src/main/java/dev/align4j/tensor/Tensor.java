@@ -91,10 +91,10 @@ public final class Tensor {
 
     // ---------------------------------------------------------------- creation
 
-    /** A new tensor of zeros. */
+    /** A new tensor of zeros (its storage reused from the last inference step when one is open: {@link StepBuffers}). */
     public static Tensor zeros(int... shape) {
         int[] s = Shapes.checked(shape);
-        return new Tensor(new float[Shapes.numel(s)], 0, s);
+        return new Tensor(StepBuffers.zeros(Shapes.numel(s)), 0, s);
     }
 
     /** A new tensor of ones. */

@@ -106,7 +106,7 @@ final class GemmMicroKernel {
         if (!full) {
             for (int i = 0; i < rows; i++) {
                 int src = i * NR, dst = ci + i * ldc, j = 0;
-                if (cols == NR) { // rows cut by the edge of C (a batch of 32 is 12 + 12 + 8 rows): whole vectors
+                if (cols == NR) { // only rows cut by the edge of C: whole vectors
                     for (; j < NR; j += V) {
                         FloatVector x = FloatVector.fromArray(S, edge, src + j);
                         (add ? FloatVector.fromArray(S, c, dst + j).add(x) : x).intoArray(c, dst + j);

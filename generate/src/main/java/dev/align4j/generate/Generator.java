@@ -74,6 +74,13 @@ public final class Generator {
      */
     static final int RESERVED_NEW_TOKENS = 256;
 
+    /**
+     * The packed copies of frozen matrices take at most the heap over this ({@link DecodePanels}):
+     * all of GPT-2 124M's (0.5 GB float32) under a 2 GB heap, while a base too big to copy whole (a 7B
+     * BF16 model is 14 GB) packs what fits and leaves the heap its activations and KV cache.
+     */
+    static final int PANELS_SHARE_OF_HEAP = 4;
+
     private final CausalLM model;
     private final int maxSequences;
     private KvCache cache;
@@ -97,7 +104,7 @@ public final class Generator {
             if (t.isBf16()) frozenBf16.add(t.bf16Storage());
             else if (t.offset() == 0 && t.storage().length == t.numel()) frozen.add(t.storage());
         }
-        this.panels = new DecodePanels(frozen, frozenBf16);
+        this.panels = new DecodePanels(frozen, frozenBf16, Runtime.getRuntime().maxMemory() / PANELS_SHARE_OF_HEAP);
     }
 
     /** The model it generates from. */

@@ -36,7 +36,9 @@ import jdk.incubator.vector.VectorSpecies;
  * from packed float32 40-44 ms (twice the bytes to stream).
  *
  * <p>What it costs: a second copy of every packed matrix while the panels live (GPT-2 124M: 497 MB
- * float32, 248 MB BF16). Whose weights: only arrays and segments named when the panels were made,
+ * float32, 248 MB BF16), up to a budget the owner sets; the matrices first used past it are packed
+ * in every call, so a model too big to copy whole still generates, only its batched steps slower.
+ * Whose weights: only arrays and segments named when the panels were made,
  * which the owner promises not to change while they live — the generation engine names the
  * parameters that take no gradient (a frozen model, or the base under LoRA adapters), never the
  * ones being trained. What it is not: for few-row products (they stream B in place at the read
@@ -48,14 +50,19 @@ public final class DecodePanels {
 
     private final Set<Object> frozen = Collections.newSetFromMap(new IdentityHashMap<>());
     private final Map<Object, Object> packed = new IdentityHashMap<>(), packedTransposed = new IdentityHashMap<>();
+    private final long budget;
+    private long packedBytes;
 
     /**
      * Panels for the given float32 arrays and BF16 segments, each the whole storage of a weight
-     * matrix that will not change while these live.
+     * matrix that will not change while these live, holding at most {@code budgetBytes} of packed
+     * copies: a matrix that would pass it is packed in every call instead, as without panels.
      */
-    public DecodePanels(Iterable<float[]> frozenWeights, Iterable<MemorySegment> frozenBf16Weights) {
+    public DecodePanels(Iterable<float[]> frozenWeights, Iterable<MemorySegment> frozenBf16Weights, long budgetBytes) {
+        if (budgetBytes < 0) throw new IllegalArgumentException("DecodePanels: the budget must be ≥ 0 bytes, got " + budgetBytes);
         for (float[] w : frozenWeights) frozen.add(w);
         for (MemorySegment w : frozenBf16Weights) frozen.add(w);
+        this.budget = budgetBytes;
     }
 
     /** What {@link #open} returns: closing it restores what was open before. */
@@ -83,8 +90,9 @@ public final class DecodePanels {
     static float[] lookup(int m, boolean transB, float[] b, int bOff, int ldb, int k, int n) {
         DecodePanels p = OPEN.get();
         if (p == null || !batched(m, bOff, ldb, transB, k, n) || b.length != k * n) return null;
-        return (float[]) p.packedFor(transB, b, () -> {
-            float[] out = new float[Math.multiplyExact(Math.ceilDiv(n, NR) * NR, k)];
+        long size = (long) Math.ceilDiv(n, NR) * NR * k;
+        return (float[]) p.packedFor(transB, b, Float.BYTES * size, () -> {
+            float[] out = new float[Math.toIntExact(size)];
             forEachBlock(k, n, (q, p0, kb, w) -> GemmPacking.packB(transB, b, 0, transB ? k : n, n, q * NR, 1, p0, kb, out, at(q, p0, k)));
             return out;
         });
@@ -94,8 +102,9 @@ public final class DecodePanels {
     static int[] lookup(int m, boolean transB, MemorySegment b, long bOff, int ldb, int k, int n) {
         DecodePanels p = OPEN.get();
         if (p == null || !batched(m, bOff, ldb, transB, k, n) || b.byteSize() != 2L * k * n) return null;
-        return (int[]) p.packedFor(transB, b, () -> {
-            int[] out = new int[Math.multiplyExact(Math.ceilDiv(n, NR) * NR, k) / 2];
+        long size = (long) Math.ceilDiv(n, NR) * NR * k / 2;
+        return (int[]) p.packedFor(transB, b, Integer.BYTES * size, () -> {
+            int[] out = new int[Math.toIntExact(size)];
             forEachBlock(k, n, (q, p0, kb, w) -> {
                 GemmPacking.packB(transB, b, 0, transB ? k : n, n, q * NR, 1, p0, kb, w.block, w.rows);
                 int half = NR / 2, from = at(q, p0, k) / 2;
@@ -114,9 +123,16 @@ public final class DecodePanels {
         return m > SkinnyKernels.ROWS && bOff == 0 && ldb == (transB ? k : n);
     }
 
-    private synchronized Object packedFor(boolean transB, Object b, Supplier<Object> pack) {
+    /** {@code b}'s packed copy: the one kept, or a new one of {@code bytes} if the budget has room; null when not named or over it. */
+    private synchronized Object packedFor(boolean transB, Object b, long bytes, Supplier<Object> pack) {
         if (!frozen.contains(b)) return null;
-        return (transB ? packedTransposed : packed).computeIfAbsent(b, x -> pack.get());
+        Map<Object, Object> kept = transB ? packedTransposed : packed;
+        Object copy = kept.get(b);
+        if (copy != null || packedBytes + bytes > budget) return copy;
+        copy = pack.get();
+        kept.put(b, copy);
+        packedBytes += bytes;
+        return copy;
     }
 
     /** A packing task's scratch: one block of a panel, and rows widened from BF16. */

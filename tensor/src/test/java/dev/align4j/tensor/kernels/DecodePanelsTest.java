@@ -2,6 +2,7 @@ package dev.align4j.tensor.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.lang.foreign.MemorySegment;
 import java.util.List;
@@ -33,7 +34,7 @@ class DecodePanelsTest {
     void packedProductsEqualTheUnpackedOnes(int m, int n, int k, boolean transB, boolean accumulate) {
         float[] a = random(1, m * k), b = random(2, k * n), c0 = random(3, m * n);
         float[] expected = product(transB, m, n, k, a, b, c0, accumulate);
-        DecodePanels panels = new DecodePanels(List.of(b), List.of());
+        DecodePanels panels = new DecodePanels(List.of(b), List.of(), Long.MAX_VALUE);
         try (var open = panels.open()) {
             assertArrayEquals(expected, product(transB, m, n, k, a, b, c0, accumulate), "first call: packs");
             assertArrayEquals(expected, product(transB, m, n, k, a, b, c0, accumulate), "second call: reads the packed copy");
@@ -45,14 +46,14 @@ class DecodePanelsTest {
     void onlyNamedWeightsOfBatchedProductsWhileOpenArePacked() {
         int n = 96, k = 300;
         float[] named = random(4, k * n), other = random(5, k * n), a = random(6, 32 * k), c = new float[32 * n];
-        DecodePanels panels = new DecodePanels(List.of(named), List.of());
+        DecodePanels panels = new DecodePanels(List.of(named), List.of(), Long.MAX_VALUE);
         product(false, 32, n, k, a, named, c, false); // not open
         assertEquals(0, panels.packedCount());
         try (var open = panels.open()) {
             product(false, 32, n, k, a, other, c, false); // not named
             product(false, 4, n, k, a, named, c, false);  // few rows: streamed in place
             assertEquals(0, panels.packedCount());
-            try (var inner = new DecodePanels(List.of(), List.of()).open()) {
+            try (var inner = new DecodePanels(List.of(), List.of(), Long.MAX_VALUE).open()) {
                 product(false, 32, n, k, a, named, c, false); // the inner panels hide the outer ones
             }
             assertEquals(0, panels.packedCount());
@@ -60,6 +61,27 @@ class DecodePanelsTest {
             product(true, 32, k, n, a, named, new float[32 * k], false); // the same array read transposed: its own copy
             assertEquals(2, panels.packedCount());
         }
+    }
+
+    /**
+     * Packed copies stop at the budget: with room for one of two matrices (float32 96×300, packed
+     * in 3 panels of 32 columns: 115,200 bytes) the first used is kept and the second is packed in
+     * every call, both products still equal to the unpacked ones.
+     */
+    @Test
+    void matricesPastTheBudgetArePackedInEveryCall() {
+        int n = 96, k = 300, m = 32;
+        float[] first = random(7, k * n), second = random(8, k * n), a = random(9, m * k), c = new float[m * n];
+        float[] expected1 = product(false, m, n, k, a, first, c, false), expected2 = product(false, m, n, k, a, second, c, false);
+        DecodePanels panels = new DecodePanels(List.of(first, second), List.of(), Float.BYTES * (long) n * k + 1);
+        try (var open = panels.open()) {
+            assertArrayEquals(expected1, product(false, m, n, k, a, first, c, false));
+            assertArrayEquals(expected2, product(false, m, n, k, a, second, c, false));
+            assertArrayEquals(expected1, product(false, m, n, k, a, first, c, false));
+            assertArrayEquals(expected2, product(false, m, n, k, a, second, c, false));
+        }
+        assertEquals(1, panels.packedCount());
+        assertThrows(IllegalArgumentException.class, () -> new DecodePanels(List.of(), List.of(), -1));
     }
 
     /** BF16 weights as their bits, and the same values widened to float32. */
@@ -94,7 +116,7 @@ class DecodePanelsTest {
         Bf16 b = Bf16.random(2, k * n);
         float[] expected = product(transB, m, n, k, a, b.bits(), c0, accumulate);
         assertArrayEquals(expected, product(transB, m, n, k, a, b.widened(), c0, accumulate), "BF16 = its float32 widening");
-        DecodePanels panels = new DecodePanels(List.of(), List.of(b.bits()));
+        DecodePanels panels = new DecodePanels(List.of(), List.of(b.bits()), Long.MAX_VALUE);
         try (var open = panels.open()) {
             assertArrayEquals(expected, product(transB, m, n, k, a, b.bits(), c0, accumulate), "first call: packs");
             assertArrayEquals(expected, product(transB, m, n, k, a, b.bits(), c0, accumulate), "second call: reads the packed pairs");

@@ -29,6 +29,7 @@ public final class KvCache {
 
     private final int layers, kvHeads, headDim;
     private final List<Slot> slots = new ArrayList<>();
+    private final List<Slot> spare = new ArrayList<>(); // freed slots, their buffers kept for allocate
 
     private static final class Slot {
         final Tensor[] k, v; // per layer: (capacity, Hkv, D)
@@ -63,10 +64,13 @@ public final class KvCache {
      * regrew each slot three times, 8 MB of new buffers a step for GPT-2).
      */
     public int allocate(int capacity) {
-        Slot slot = new Slot(layers);
-        for (int l = 0; l < layers; l++) {
-            slot.k[l] = layerBuffer(Math.max(1, capacity));
-            slot.v[l] = layerBuffer(Math.max(1, capacity));
+        Slot slot = spareFor(Math.max(1, capacity));
+        if (slot == null) {
+            slot = new Slot(layers);
+            for (int l = 0; l < layers; l++) {
+                slot.k[l] = layerBuffer(Math.max(1, capacity));
+                slot.v[l] = layerBuffer(Math.max(1, capacity));
+            }
         }
         int free = slots.indexOf(null);
         if (free >= 0) {
@@ -97,10 +101,37 @@ public final class KvCache {
         return id;
     }
 
-    /** Releases a slot's memory; its number may be handed out again. */
+    /**
+     * Releases a slot: its number and its buffers are handed out again by {@link #allocate}, so a
+     * generator serving request after request (a server, an RL loop) makes no new cache memory once
+     * it has held its largest batch. What is kept is at most what was live at once.
+     */
     public void free(int slot) {
-        get(slot);
+        Slot s = get(slot);
         slots.set(slot, null);
+        s.length = 0;
+        spare.add(s);
+    }
+
+    /** Slots freed and kept for reuse, buffers and all. */
+    public int spareSlots() {
+        return spare.size();
+    }
+
+    /**
+     * A freed slot for {@code capacity} tokens: the smallest that holds them, else the largest, grown
+     * (its old rows are never read: a slot's rows past its length are written before they count).
+     */
+    private Slot spareFor(int capacity) {
+        Slot best = null;
+        for (Slot s : spare) {
+            int c = s.k[0].dim(0), b = best == null ? -1 : best.k[0].dim(0);
+            if (best == null || (c >= capacity ? b < capacity || c < b : b < capacity && c > b)) best = s;
+        }
+        if (best == null) return null;
+        spare.remove(best);
+        reserve(best, capacity);
+        return best;
     }
 
     /** Tokens cached for {@code slot}: the position its next token takes. */

@@ -103,6 +103,36 @@ class KvCacheTest {
         assertThrows(IllegalArgumentException.class, () -> cache.fork(b));
     }
 
+    /**
+     * A freed slot's buffers serve the next sequence, as they are or grown: its old rows never show
+     * in the logits, which equal the full forward pass after a prefill and a decode step.
+     */
+    @Test
+    void aFreedSlotsBuffersServeTheNextSequence() {
+        CausalLM m = model("gpt2");
+        int v = m.vocabSize();
+        try (var g = Autograd.noGrad()) {
+            KvCache cache = m.newKvCache();
+            int old = cache.allocate(16);
+            m.logits(PackedBatch.of(ModelParityTest.randomIds(5, 12, v)), cache, new int[] {old});
+            cache.free(old);
+            assertEquals(1, cache.spareSlots());
+            for (int[] prompt : new int[][] {ModelParityTest.randomIds(6, 3, v), ModelParityTest.randomIds(7, 30, v)}) {
+                int slot = cache.allocate(prompt.length + 1); // 4 fits the spare as it is; 31 grows it
+                assertEquals(0, cache.spareSlots());
+                Tensor logits = m.logits(PackedBatch.of(prompt), cache, new int[] {slot});
+                assertArrayEquals(fullLastRow(m, prompt), logits.row(0).toArray(), 1e-4f, "prefill of " + prompt.length);
+                int next = (prompt[0] + 1) % v;
+                logits = m.logits(new PackedBatch(new int[] {next}, new int[] {prompt.length}, PackedSegments.ofLengths(new int[] {1})),
+                        cache, new int[] {slot});
+                int[] longer = Arrays.copyOf(prompt, prompt.length + 1);
+                longer[prompt.length] = next;
+                assertArrayEquals(fullLastRow(m, longer), logits.row(0).toArray(), 1e-4f, "decode after " + prompt.length);
+                cache.free(slot);
+            }
+        }
+    }
+
     @Test
     void badBatchesAreRejectedBeforeTheCacheChanges() {
         CausalLM m = model("gpt2");

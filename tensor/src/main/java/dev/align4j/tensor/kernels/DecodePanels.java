@@ -47,6 +47,8 @@ import jdk.incubator.vector.VectorSpecies;
 public final class DecodePanels {
     private static final ThreadLocal<DecodePanels> OPEN = new ThreadLocal<>();
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, GemmMicroKernel.S.vectorShape());
+    /** Elements a Java array can hold, with the JVM's header margin. */
+    private static final long MAX_ARRAY = Integer.MAX_VALUE - 8;
 
     private final Set<Object> frozen = Collections.newSetFromMap(new IdentityHashMap<>());
     private final Map<Object, Object> packed = new IdentityHashMap<>(), packedTransposed = new IdentityHashMap<>();
@@ -119,8 +121,9 @@ public final class DecodePanels {
         });
     }
 
+    /** Whether a product takes a packed copy: more than a few rows, B a whole matrix whose padded panels fit one array. */
     private static boolean batched(int m, long bOff, int ldb, boolean transB, int k, int n) {
-        return m > SkinnyKernels.ROWS && bOff == 0 && ldb == (transB ? k : n);
+        return m > SkinnyKernels.ROWS && bOff == 0 && ldb == (transB ? k : n) && (long) Math.ceilDiv(n, NR) * NR * k <= MAX_ARRAY;
     }
 
     /** {@code b}'s packed copy: the one kept, or a new one of {@code bytes} if the budget has room; null when not named or over it. */

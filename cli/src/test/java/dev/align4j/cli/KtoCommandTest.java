@@ -71,6 +71,19 @@ class KtoCommandTest {
         assertTrue(late < early, "the loss falls: " + early + " → " + late);
     }
 
+    /** With LoRA (its dropout wraps the objective) the records still carry the per-label means. */
+    @Test
+    void loraRunsLogThePerLabelMeansToo(@TempDir Path dir) throws IOException {
+        List<JsonNode> m = train(dir, "lora", unpaired(dir), "--max_steps", "2", "--per_device_train_batch_size", "4",
+                "--use_peft", "true", "--lora_r", "4");
+        for (JsonNode record : m) {
+            for (String key : List.of("rewards/chosen", "rewards/rejected", "rewards/margins", "logps/chosen", "logits/chosen")) {
+                assertTrue(record.has(key), key + " in " + record);
+            }
+            assertMeansAreRatios(record, "");
+        }
+    }
+
     /**
      * TRL 1.x's per-label means are the window's label sums over the label's count, in training and
      * evaluation records. The same run logged every step (A) and every second step (B) takes the same
@@ -97,7 +110,7 @@ class KtoCommandTest {
         for (JsonNode record : a) assertMeansAreRatios(record, record.has("eval_loss") ? "eval_" : "");
         for (JsonNode record : b) assertMeansAreRatios(record, record.has("eval_loss") ? "eval_" : "");
 
-        boolean countsDiffered = false;
+        boolean countsDiffered = false, meansCompared = false;
         for (int w = 0; w < 2; w++) {
             JsonNode s1 = aTrain.get(2 * w), s2 = aTrain.get(2 * w + 1), window = bTrain.get(w);
             boolean countsDiffer = s1.get("count/chosen").asDouble() != s2.get("count/chosen").asDouble();
@@ -113,12 +126,14 @@ class KtoCommandTest {
                 assertEquals(logits, window.get("logits/" + label).asDouble(), 1e-9, "per completion token: " + window);
             }
             if (countsDiffer && s1.has("rewards/chosen") && s2.has("rewards/chosen")) {
+                meansCompared = true;
                 double meanOfMeans = (s1.get("rewards/chosen").asDouble() + s2.get("rewards/chosen").asDouble()) / 2;
                 assertTrue(Math.abs(meanOfMeans - window.get("rewards/chosen").asDouble()) > 1e-6,
                         "a mean of the steps' means would differ: " + meanOfMeans);
             }
         }
         assertTrue(countsDiffered, "some window has steps with different label counts: " + aTrain);
+        assertTrue(meansCompared, "some window's mean was compared with its steps' mean of means: " + aTrain);
     }
 
     /** rewards/ and logps/ per label are their sums over the label's count, logits/ over its tokens; margins their difference. */

@@ -3,6 +3,7 @@ package dev.align4j.train;
 import dev.align4j.models.lora.LoraModel;
 import dev.align4j.tensor.Autograd;
 
+import java.util.Map;
 import java.util.function.ToLongFunction;
 
 /**
@@ -35,5 +36,10 @@ public record LoraDropout<B>(Objective<B> inner, LoraModel lora, long seed, ToLo
         lora.setTraining(Autograd.isGradEnabled());
         lora.setDropoutSeed(seed * 31 + batchHash.applyAsLong(batch));
         return inner.loss(batch);
+    }
+
+    @Override
+    public Map<String, Double> metrics(Map<String, Double> sums, long items) {
+        return inner.metrics(sums, items);
     }
 }

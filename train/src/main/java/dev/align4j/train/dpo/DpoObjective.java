@@ -98,6 +98,11 @@ public final class DpoObjective implements Objective<Batch> {
         return pairs.loss(b);
     }
 
+    @Override
+    public Map<String, Double> metrics(Map<String, Double> sums, long items) {
+        return pairs.metrics(sums, items);
+    }
+
     /** The reference's summed log-probs of the batch's pairs, without gradients; null under {@code reference_free}. */
     public PairLogps referenceLogps(Batch b) {
         return switch (reference) {

@@ -125,8 +125,13 @@ public final class KvCache {
     private Slot spareFor(int capacity) {
         Slot best = null;
         for (Slot s : spare) {
-            int c = s.k[0].dim(0), b = best == null ? -1 : best.k[0].dim(0);
-            if (best == null || (c >= capacity ? b < capacity || c < b : b < capacity && c > b)) best = s;
+            if (best == null) {
+                best = s;
+                continue;
+            }
+            int c = s.k[0].dim(0), b = best.k[0].dim(0);
+            boolean fits = c >= capacity, bestFits = b >= capacity;
+            if (fits && (!bestFits || c < b) || !fits && !bestFits && c > b) best = s;
         }
         if (best == null) return null;
         spare.remove(best);

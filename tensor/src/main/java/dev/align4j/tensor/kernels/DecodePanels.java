@@ -148,8 +148,8 @@ public final class DecodePanels {
 
     /** Every block of every {@code NR}-column panel of a (k, n) {@code op(B)}, panels over the pool. */
     private static void forEachBlock(int k, int n, BlockPacker packer) {
-        int kc = Gemm.blockDepth(k);
-        Parallel.forRange(Math.ceilDiv(n, NR), 1, (s, e) -> {
+        int kc = Gemm.blockDepth(k), panels = Math.ceilDiv(n, NR);
+        Parallel.forRange(panels, Math.ceilDiv(panels, 4 * Parallel.threads()), (s, e) -> { // a few runs of panels a thread, a scratch each
             Scratch w = new Scratch(new float[NR * kc], new float[NR * kc]);
             for (int q = s; q < e; q++) {
                 for (int p0 = 0; p0 < k; p0 += kc) packer.pack(q, p0, Math.min(kc, k - p0), w);

@@ -35,7 +35,10 @@ import picocli.CommandLine.Option;
  * ({@link Generator#generate(List)} with greedy {@link SamplingParams}; a random model has no stop
  * token, so every completion runs to max_new_tokens). Decode time is the time of a generation of
  * {@code --new-tokens} tokens minus that of the same prompts with 1 new token (prefill and the first
- * token), in the same round: {@code new-tokens − 1} decode steps. Batch-1 decode reads every weight
+ * token), in the same round: {@code new-tokens − 1} decode steps. Each body keeps one generator
+ * across rounds, as a server or an RL loop does, so the rounds time its steady state: its frozen
+ * matrices packed for batched steps, its step buffers and cache slots reused (making them is the
+ * warm-up round's, once per generator). Batch-1 decode reads every weight
  * once per token, so its bound is the memory bandwidth: bytes of weights per step × steps/s over the
  * bandwidth of a parallel copy of a large {@code float[]} over the kernel pool, counting the bytes
  * read plus the bytes written (STREAM's convention for copy); a parallel sum of the same array
@@ -125,7 +128,8 @@ public final class GenerateBench implements Runnable {
             int index = results.size();
             results.add(null);
             List<Request> requests = prompts.stream().map(p -> new Request(p, SamplingParams.greedy(maxNew))).toList();
-            bodies.add(() -> results.set(index, new Generator(model, maxSequences).generate(requests)));
+            Generator generator = new Generator(model, maxSequences); // one a body, its packed weights and buffers made in the warm-up
+            bodies.add(() -> results.set(index, generator.generate(requests)));
         }
 
         int[] tokens(int body, int request) {
@@ -166,7 +170,7 @@ public final class GenerateBench implements Runnable {
                 + "written (%d MiB per copy); and, for comparison, a parallel sum of the same array (bytes read only)%n",
                 copyMb, Parallel.threads(), 2 * copyMb);
         System.out.printf("  time: median of %d rounds after %d warm-up rounds, min–max range; a round runs every body of both models "
-                + "and the copy in turn%n%n", runs, warmup);
+                + "and the copy in turn; each body keeps one generator, whose first run packs its frozen weights%n%n", runs, warmup);
 
         List<Runnable> bodies = new ArrayList<>();
         for (Runs m : models) bodies.addAll(m.bodies(prefill, prompts));

@@ -79,6 +79,12 @@ public final class CachedAttentionKernels {
      */
     public static void forward(float[] out, float[] q, int qOff, float[][] k, int[] kOff, float[][] v, int[] vOff,
                                int[] lengths, int[] offsets, int nHead, int nKvHead, int headDim, float scale) {
+        forward(out, q, qOff, k, kOff, v, vOff, lengths, offsets, nHead, nKvHead, headDim, scale, BLOCKS);
+    }
+
+    /** {@link #forward} scoring 16 keys at a time ({@link #scoreBlock}, 16-lane vectors only) or key by key ({@link #scoreKeys}). */
+    static void forward(float[] out, float[] q, int qOff, float[][] k, int[] kOff, float[][] v, int[] vOff,
+                        int[] lengths, int[] offsets, int nHead, int nKvHead, int headDim, float scale, boolean blocks) {
         int segments = offsets.length - 1, group = nHead / nKvHead, d = headDim, row = nKvHead * headDim;
         int maxLen = 0, maxNew = 0;
         for (int s = 0; s < segments; s++) {
@@ -88,11 +94,11 @@ public final class CachedAttentionKernels {
         // tasks: (segment, run of heads); as few runs as leave each thread two tasks
         int runs = Math.min(nHead, Math.ceilDiv(2 * Parallel.threads(), segments)), heads = Math.ceilDiv(nHead, runs);
         int tasks = segments * Math.ceilDiv(nHead, heads), perSegment = Math.ceilDiv(nHead, heads);
-        int scoresLen = Math.ceilDiv(maxLen, L) * L; // whole blocks of L keys
+        int scoresLen = Math.ceilDiv(maxLen, 16) * 16; // whole blocks of 16 keys
         Parallel.forRange(tasks, Parallel.grain(tasks, 4L * maxNew * maxLen * d * heads), (t0, t1) -> {
             float[] p = new float[heads * scoresLen]; // per head of the run: scores, then probabilities, of one query
             float[] max = new float[heads], inv = new float[heads];
-            float[] lanes = new float[16 * 16]; // scoreBlock's vectors of lane sums
+            float[] lanes = blocks ? new float[16 * 16] : null; // scoreBlock's vectors of lane sums
             for (int t = t0; t < t1; t++) {
                 int s = t / perSegment, h0 = (t % perSegment) * heads, h1 = Math.min(nHead, h0 + heads);
                 int n = offsets[s + 1] - offsets[s], past = lengths[s] - n;
@@ -103,7 +109,7 @@ public final class CachedAttentionKernels {
                         for (int h = h0; h < h1; h++) {
                             int qi = qOff + (token * nHead + h) * d, ki = kOff[s] + j * row + (h / group) * d;
                             int po = (h - h0) * scoresLen + j, count = Math.min(16, keys - j);
-                            float m = BLOCKS ? scoreBlock(p, po, q, qi, k[s], ki, row, count, d, scale, lanes)
+                            float m = blocks ? scoreBlock(p, po, q, qi, k[s], ki, row, count, d, scale, lanes)
                                     : scoreKeys(p, po, q, qi, k[s], ki, row, count, d, scale);
                             max[h - h0] = Math.max(max[h - h0], m);
                         }
@@ -118,12 +124,7 @@ public final class CachedAttentionKernels {
                                     v[s], vOff[s] + j * row + (h / group) * d, row, d);
                         }
                     }
-                    for (int h = h0; h < h1; h++) {
-                        FloatVector scaleBy = FloatVector.broadcast(S, inv[h - h0]);
-                        int o = (token * nHead + h) * d, c = 0;
-                        for (; c + L <= d; c += L) FloatVector.fromArray(S, out, o + c).mul(scaleBy).intoArray(out, o + c);
-                        for (; c < d; c++) out[o + c] *= inv[h - h0];
-                    }
+                    for (int h = h0; h < h1; h++) AttentionTiles.scale(out, (token * nHead + h) * d, d, inv[h - h0]);
                 }
             }
         });

@@ -158,15 +158,16 @@ public final class AttentionKernels {
         int[][] families = families(prefixes);
         Parallel.forEach(families.length * nKvHead, t -> {
             int[] family = families[t / nKvHead];
-            int g = t % nKvHead, tile = 0;
-            for (int s : family) tile = Math.max(tile, Math.min(BLOCK, offsets[s + 1] - offsets[s]));
+            int g = t % nKvHead, longest = 0;
+            for (int s : family) longest = Math.max(longest, offsets[s + 1] - offsets[s]);
+            int tile = Math.min(BLOCK, longest);
+            float[] dRow = new float[group * longest]; // (group, len) Dᵢ = dOᵢ·Oᵢ of the segment at hand
             float[] kt = new float[d * tile], vt = new float[d * tile]; // (D, bk) key and value tiles, transposed
             float[] p = new float[tile * tile];  // (bq, bk) probabilities
             float[] ds = new float[tile * tile]; // (bq, bk) dP, then scale·dS
             for (int s : family) { // the prefix's own attention first, then each segment extending it, in order
                 int s0 = offsets[s], s1 = offsets[s + 1], len = s1 - s0, pre = prefixes[s];
                 int p0 = pre < 0 ? 0 : offsets[pre], p1 = pre < 0 ? 0 : offsets[pre + 1];
-                float[] dRow = new float[group * len]; // (group, len) Dᵢ = dOᵢ·Oᵢ
                 for (int hh = 0; hh < group; hh++) {
                     int h = g * group + hh;
                     for (int i = s0; i < s1; i++) {

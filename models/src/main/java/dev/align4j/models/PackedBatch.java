@@ -123,28 +123,16 @@ public record PackedBatch(int[] tokens, int[] positions, PackedSegments segments
 
     /**
      * Next-token labels: {@code labels[t] = tokens[t + 1]} inside a segment and {@link #IGNORE} on
-     * each sequence's last token, so that log-probs gathered with them are
-     * {@code log p(tokens[t+1] | tokens[..t])}. A shared prefix's last token is followed by the
-     * first token of each continuation: its label when they all begin with the same token, else
-     * {@link #IGNORE}. So a prefix that stops one token short of the sequences' shared start, each
-     * continuation beginning with that start's last token, keeps every label of the unshared
-     * sequences, each on one row.
+     * each segment's last token, so that log-probs gathered with them are
+     * {@code log p(tokens[t+1] | tokens[..t])}. A shared prefix's last token has none: what follows
+     * it is each continuation's first token, on that continuation's own row (so a prefix that stops
+     * one token short of the sequences' shared start keeps every label of the unshared sequences).
      */
     public int[] nextTokenLabels() {
-        int n = segments.segments();
-        int[] labels = new int[tokens.length], first = new int[n]; // first: per prefix, the token its continuations begin with
-        boolean[] seen = new boolean[n], differ = new boolean[n];
+        int[] labels = new int[tokens.length];
         Arrays.fill(labels, IGNORE);
-        for (int s = 0; s < n; s++) {
+        for (int s = 0; s < segments.segments(); s++) {
             for (int t = segments.start(s); t + 1 < segments.end(s); t++) labels[t] = tokens[t + 1];
-            int p = segments.prefix(s);
-            if (p < 0 || segments.end(s) == segments.start(s)) continue;
-            differ[p] |= seen[p] && first[p] != tokens[segments.start(s)];
-            first[p] = tokens[segments.start(s)];
-            seen[p] = true;
-        }
-        for (int p = 0; p < n; p++) {
-            if (seen[p] && !differ[p] && segments.end(p) > segments.start(p)) labels[segments.end(p) - 1] = first[p];
         }
         return labels;
     }

@@ -58,7 +58,14 @@ class SharedPrefixModelTest {
     }
 
     /** The two packings of the same sequences, and for each row of the shared one, its row in the unshared one. */
-    record Packings(PackedBatch unshared, PackedBatch shared, int[] rowOf) {}
+    record Packings(PackedBatch unshared, PackedBatch shared, int[] rowOf) {
+        /** The unshared packing's next-token labels on the shared rows: a prefix's last row too is labelled (its continuations agree on what follows). */
+        int[] sharedLabels() {
+            int[] unsharedLabels = unshared.nextTokenLabels(), labels = new int[rowOf.length];
+            for (int t = 0; t < labels.length; t++) labels[t] = unsharedLabels[rowOf[t]];
+            return labels;
+        }
+    }
 
     static Packings pack(List<int[][]> groups) {
         List<int[]> sequences = new ArrayList<>();
@@ -91,10 +98,7 @@ class SharedPrefixModelTest {
         Packings p = pack(groups(m.vocabSize()));
         assertEquals(p.shared().size(), p.rowOf().length);
         assertTrue(p.shared().size() < p.unshared().size(), "the 9- and 2-token prompts are packed once");
-        int[] sharedLabels = p.shared().nextTokenLabels(), unsharedLabels = p.unshared().nextTokenLabels();
-        for (int t = 0; t < sharedLabels.length; t++) {
-            assertEquals(unsharedLabels[p.rowOf()[t]], sharedLabels[t], "row " + t + "'s label");
-        }
+        int[] sharedLabels = p.sharedLabels(), unsharedLabels = p.unshared().nextTokenLabels();
         float[] shared, unshared;
         try (var g = Autograd.noGrad()) {
             shared = m.tokenLogProbs(p.shared(), sharedLabels).toArray();
@@ -109,9 +113,9 @@ class SharedPrefixModelTest {
      * Gradients of {@code Σ w·log p} with random weights on the completion rows and on the first
      * sequence's prompt rows (the prompt's other copies weigh 0, as the shared packing holds one).
      */
-    static Map<String, float[]> gradients(CausalLM m, Map<String, Tensor> params, PackedBatch batch, float[] weights) {
+    static Map<String, float[]> gradients(CausalLM m, Map<String, Tensor> params, PackedBatch batch, int[] labels, float[] weights) {
         for (Tensor t : params.values()) t.zeroGrad();
-        Tensor lp = m.tokenLogProbs(batch, batch.nextTokenLabels());
+        Tensor lp = m.tokenLogProbs(batch, labels);
         Reductions.sum(Elementwise.mul(lp, Tensor.vector(weights))).backward();
         Map<String, float[]> out = new LinkedHashMap<>();
         params.forEach((k, v) -> out.put(k, v.grad() == null ? null : v.grad().toArray()));
@@ -123,7 +127,8 @@ class SharedPrefixModelTest {
         SplittableRandom r = new SplittableRandom(9);
         float[] unsharedW = new float[p.unshared().size()], sharedW = new float[p.shared().size()];
         for (int t = 0; t < sharedW.length; t++) sharedW[t] = unsharedW[p.rowOf()[t]] = (float) r.nextGaussian();
-        Map<String, float[]> expected = gradients(m, params, p.unshared(), unsharedW), actual = gradients(m, params, p.shared(), sharedW);
+        Map<String, float[]> expected = gradients(m, params, p.unshared(), p.unshared().nextTokenLabels(), unsharedW);
+        Map<String, float[]> actual = gradients(m, params, p.shared(), p.sharedLabels(), sharedW);
         for (String name : expected.keySet()) {
             float[] e = expected.get(name), a = actual.get(name);
             if (e == null) fail(what + " " + name + " has no gradient");
@@ -164,10 +169,10 @@ class SharedPrefixModelTest {
             CausalLM m = model("llama");
             for (Tensor t : m.parameters().values()) t.requiresGrad(true);
             m.gradientCheckpointing(pass == 1);
-            PackedBatch shared = pack(groups(m.vocabSize())).shared();
-            float[] w = new float[shared.size()];
+            Packings p = pack(groups(m.vocabSize()));
+            float[] w = new float[p.shared().size()];
             Arrays.fill(w, 1f);
-            grads[pass] = gradients(m, m.parameters(), shared, w);
+            grads[pass] = gradients(m, m.parameters(), p.shared(), p.sharedLabels(), w);
         }
         for (String name : grads[0].keySet()) assertArrayEquals(grads[0].get(name), grads[1].get(name), name);
     }
@@ -181,10 +186,7 @@ class SharedPrefixModelTest {
         assertArrayEquals(new int[] {0, 1, 2, 3, 4, 3, 0, 1}, b.positions());
         assertEquals(PackedSegments.ofLengths(new int[] {3, 2, 1, 2}, new int[] {-1, 0, 0, -1}), b.segments());
         int I = PackedBatch.IGNORE;
-        assertArrayEquals(new int[] {8, 9, I, 2, I, I, 5, I}, b.nextTokenLabels(), "the continuations disagree on what follows 9");
-        PackedBatch agree = PackedBatch.sharingPrefixes(List.of(new PackedBatch.PrefixGroup(new int[] {7, 8}, List.of(new int[] {9, 1},
-                new int[] {9, 2}, new int[0]))));
-        assertArrayEquals(new int[] {8, 9, 1, I, 2, I}, agree.nextTokenLabels(), "each continuation begins with 9");
+        assertArrayEquals(new int[] {8, 9, I, 2, I, I, 5, I}, b.nextTokenLabels(), "a segment's last row, a prefix's too, has no label");
     }
 
     @Test

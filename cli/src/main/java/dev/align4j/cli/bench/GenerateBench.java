@@ -195,8 +195,8 @@ public final class GenerateBench implements Runnable {
             double[] prefillRate = new double[runs], decode1 = new double[runs], decodeB = new double[runs], read = new double[runs];
             for (int r = 0; r < runs; r++) {
                 prefillRate[r] = prefillPrompts * prefillLength / (ms[b0][r] / 1e3);
-                decode1[r] = (newTokens - 1) / ((ms[b0 + 1][r] - ms[b0 + 2][r]) / 1e3);
-                decodeB[r] = (double) batch * (newTokens - 1) / ((ms[b0 + 3][r] - ms[b0 + 4][r]) / 1e3);
+                decode1[r] = decodeRate(newTokens - 1, ms[b0 + 1][r], ms[b0 + 2][r]);
+                decodeB[r] = decodeRate((double) batch * (newTokens - 1), ms[b0 + 3][r], ms[b0 + 4][r]);
                 read[r] = decode1[r] * models[i].stepBytes / 1e9;
             }
             rates[i] = new double[] {median(prefillRate), median(decode1), median(decodeB)};
@@ -244,6 +244,14 @@ public final class GenerateBench implements Runnable {
     /** {@code dst = src}, in chunks of 4 MiB over the kernel pool. */
     private static void copy(float[] dst, float[] src) {
         Parallel.forRange(src.length, 1 << 20, (s, e) -> System.arraycopy(src, s, dst, s, e - s));
+    }
+
+    /**
+     * Tokens per second of the decode steps: {@code tokens} over the long run's time minus the short
+     * run's; NaN when that difference is not positive (the noise of a tiny run exceeded its decode).
+     */
+    private static double decodeRate(double tokens, double longMs, double shortMs) {
+        return longMs > shortMs ? tokens / ((longMs - shortMs) / 1e3) : Double.NaN;
     }
 
     private static double max(double[] values) {

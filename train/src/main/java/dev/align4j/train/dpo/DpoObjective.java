@@ -8,6 +8,7 @@ import dev.align4j.tensor.Autograd;
 import dev.align4j.tensor.Reductions;
 import dev.align4j.tensor.ShapeOps;
 import dev.align4j.tensor.Tensor;
+import dev.align4j.train.LabelledLogits;
 import dev.align4j.train.Objective;
 import dev.align4j.train.loss.DpoLoss;
 import dev.align4j.train.loss.PairLogps;
@@ -128,23 +129,14 @@ public final class DpoObjective implements Objective<Batch> {
      * sums want.
      */
     public static Map<String, Double> meanLogits(Batch b, Tensor logits) {
-        float[] rowMeans = Reductions.mean(logits.detach(), 1, false).toArray(); // (T)
-        int[] labels = b.labels();
-        var segments = b.packed().segments();
-        int[] sequences = segments.sequences();
-        double[] sum = new double[2];
-        long[] count = new long[2];
-        for (int i = 0; i < sequences.length; i++) {
-            for (int t = segments.start(sequences[i]); t < segments.end(sequences[i]); t++) {
-                if (labels[t] == PackedBatch.IGNORE) continue;
-                sum[i % 2] += rowMeans[t];
-                count[i % 2]++;
-            }
-        }
+        int[] sequences = b.packed().segments().sequences();
+        boolean[] chosen = new boolean[sequences.length];
+        for (int i = 0; i < chosen.length; i += 2) chosen[i] = true; // pairs: chosen, rejected
+        LabelledLogits l = LabelledLogits.of(b, logits, sequences, chosen);
         int pairs = b.sequences() / 2;
         Map<String, Double> m = new LinkedHashMap<>();
-        m.put("logits/chosen", count[0] == 0 ? 0 : pairs * sum[0] / count[0]);
-        m.put("logits/rejected", count[1] == 0 ? 0 : pairs * sum[1] / count[1]);
+        m.put("logits/chosen", l.chosenRows() == 0 ? 0 : pairs * l.chosenSum() / l.chosenRows());
+        m.put("logits/rejected", l.rejectedRows() == 0 ? 0 : pairs * l.rejectedSum() / l.rejectedRows());
         return m;
     }
 

@@ -12,11 +12,13 @@ import dev.align4j.tensor.LogProbs;
 import dev.align4j.tensor.Reductions;
 import dev.align4j.tensor.ShapeOps;
 import dev.align4j.tensor.Tensor;
+import dev.align4j.train.LabelledLogits;
 import dev.align4j.train.Objective;
 import dev.align4j.train.dpo.DpoObjective;
 import dev.align4j.train.loss.KtoLoss;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -130,25 +132,13 @@ public final class KtoObjective implements Objective<KtoObjective.KtoBatch> {
      * The mismatched sequences are left out, as TRL takes the logits of the labelled ones only.
      */
     static Map<String, Double> logitSums(Batch b, Tensor logits, boolean[] desirable) {
-        var segments = b.packed().segments();
-        int end = segments.end(desirable.length - 1);
-        float[] rowMeans = Reductions.mean(ShapeOps.slice(logits.detach(), 0, 0, end), 1, false).toArray(); // (T')
-        int[] labels = b.labels();
-        double[] sum = new double[2];
-        long[] count = new long[2];
-        for (int s = 0; s < desirable.length; s++) {
-            int k = desirable[s] ? 0 : 1;
-            for (int t = segments.start(s); t < segments.end(s); t++) {
-                if (labels[t] == PackedBatch.IGNORE) continue;
-                sum[k] += rowMeans[t];
-                count[k]++;
-            }
-        }
+        int[] labelled = Arrays.copyOf(b.packed().segments().sequences(), desirable.length); // the mismatched ones follow
+        LabelledLogits l = LabelledLogits.of(b, logits, labelled, desirable);
         Map<String, Double> m = new LinkedHashMap<>();
-        m.put("logits/chosen_sum", sum[0]);
-        m.put("logits/rejected_sum", sum[1]);
-        m.put("count/chosen_tokens", (double) count[0]);
-        m.put("count/rejected_tokens", (double) count[1]);
+        m.put("logits/chosen_sum", l.chosenSum());
+        m.put("logits/rejected_sum", l.rejectedSum());
+        m.put("count/chosen_tokens", (double) l.chosenRows());
+        m.put("count/rejected_tokens", (double) l.rejectedRows());
         return m;
     }
 

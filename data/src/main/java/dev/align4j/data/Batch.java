@@ -56,27 +56,9 @@ public record Batch(PackedBatch packed, int[] labels) {
         return labels.clone();
     }
 
-    /** Packs sequences as the segments of one batch. */
+    /** Packs sequences as the segments of one batch, each whole. */
     public static Batch of(List<SftExample> examples) {
-        if (examples.isEmpty()) throw new IllegalArgumentException("Batch.of: a batch needs at least one sequence");
-        List<int[]> sequences = new ArrayList<>(examples.size());
-        int total = 0;
-        for (SftExample e : examples) {
-            sequences.add(e.inputIds());
-            total = Math.addExact(total, e.length());
-        }
-        int[] labels = new int[total];
-        Arrays.fill(labels, PackedBatch.IGNORE);
-        int offset = 0;
-        for (SftExample e : examples) {
-            int[] ids = e.inputIds();
-            boolean[] mask = e.lossMask();
-            for (int t = 0; t + 1 < ids.length; t++) {
-                if (mask[t + 1]) labels[offset + t] = ids[t + 1];
-            }
-            offset += ids.length;
-        }
-        return new Batch(PackedBatch.of(sequences), labels);
+        return sharingPrompts(examples.stream().map(List::of).toList());
     }
 
     /**
@@ -89,13 +71,13 @@ public record Batch(PackedBatch packed, int[] labels) {
      * token's row, which predicts a different token in each sequence, is repeated once per sequence
      * and every row keeps one label: the sequence's own rows and labels are exactly the unshared
      * ones, the shared rows appearing once. Otherwise, and for a group of one, the sequences are
-     * packed as {@link #of} packs them. The authors' code (github.com/frankxwang/dpo-prefix-sharing,
+     * packed whole. The authors' code (github.com/frankxwang/dpo-prefix-sharing,
      * trainer.py) lays a pair out the same way: the rejected response after the prompt's last token
      * repeated, its positions from the prompt's length − 1, its attention skipping the chosen part
      * and that token's first copy.
      */
     public static Batch sharingPrompts(List<List<SftExample>> groups) {
-        if (groups.isEmpty()) throw new IllegalArgumentException("Batch.sharingPrompts: a batch needs at least one sequence");
+        if (groups.isEmpty()) throw new IllegalArgumentException("Batch: a batch needs at least one sequence");
         List<PackedBatch.PrefixGroup> packed = new ArrayList<>(groups.size());
         List<int[]> labels = new ArrayList<>();
         int total = 0;

@@ -37,19 +37,7 @@ public record PackedBatch(int[] tokens, int[] positions, PackedSegments segments
 
     /** Packs sequences end to end, positions restarting at 0 in each. */
     public static PackedBatch of(List<int[]> sequences) {
-        int total = 0;
-        for (int[] s : sequences) total = Math.addExact(total, s.length);
-        int[] tokens = new int[total], positions = new int[total], lengths = new int[sequences.size()];
-        int t = 0;
-        for (int i = 0; i < sequences.size(); i++) {
-            int[] s = sequences.get(i);
-            lengths[i] = s.length;
-            for (int p = 0; p < s.length; p++, t++) {
-                tokens[t] = s[p];
-                positions[t] = p;
-            }
-        }
-        return new PackedBatch(tokens, positions, PackedSegments.ofLengths(lengths));
+        return sharingPrefixes(List.of(new PrefixGroup(new int[0], sequences)));
     }
 
     /**

@@ -72,7 +72,7 @@ public final class DpoBench implements Runnable {
                         + " the machine is shared)%n",
                 shape.nLayer, shape.nEmbd, shape.nHead, shape.vocabSize, pairs, length, prompt, Parallel.threads(), steps, warmup,
                 ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
-        Gpt2Config config = new Gpt2Config(shape.vocabSize, Math.max(1024, length), shape.nEmbd, shape.nLayer, shape.nHead, 4 * shape.nEmbd, 1e-5, "gelu_new");
+        Gpt2Config config = shape.config(Math.max(1024, length));
         Gpt2Model policy = Gpt2Model.random(config, 1, 0.02), reference = Gpt2Model.random(config, 1, 0.02);
         List<Tensor> params = new ArrayList<>(policy.parameters().values());
         for (Tensor p : params) p.requiresGrad(true);

@@ -91,7 +91,7 @@ public final class ForwardBench implements Runnable {
         try {
             Path folder = checkpoint != null ? checkpoint : Files.createTempDirectory("align4j-bench-forward");
             try {
-                if (checkpoint == null) Gpt2BenchModels.writeRandomCheckpoint(folder, shape.vocabSize, shape.nEmbd, shape.nLayer, shape.nHead);
+                if (checkpoint == null) Gpt2BenchModels.writeRandomCheckpoint(folder, shape);
                 measure(folder);
             } finally {
                 if (checkpoint == null) Gpt2BenchModels.deleteFolder(folder);

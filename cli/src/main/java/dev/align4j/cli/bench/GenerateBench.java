@@ -90,7 +90,7 @@ public final class GenerateBench implements Runnable {
         try {
             Path folder = Files.createTempDirectory("align4j-bench-generate");
             try {
-                Gpt2BenchModels.writeRandomCheckpoint(folder, shape.vocabSize, shape.nEmbd, shape.nLayer, shape.nHead);
+                Gpt2BenchModels.writeRandomCheckpoint(folder, shape);
                 measure(folder);
             } finally {
                 Gpt2BenchModels.deleteFolder(folder);

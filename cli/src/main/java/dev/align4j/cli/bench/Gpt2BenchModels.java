@@ -5,7 +5,6 @@ import dev.align4j.io.hf.LoadOptions;
 import dev.align4j.io.hf.SaveOptions;
 import dev.align4j.io.safetensors.DType;
 import dev.align4j.models.CausalLM;
-import dev.align4j.models.gpt2.Gpt2Config;
 import dev.align4j.models.gpt2.Gpt2Model;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -25,9 +24,8 @@ final class Gpt2BenchModels {
     private Gpt2BenchModels() {}
 
     /** Saves a GPT-2 with random weights N(0, 0.02), seed 1, n_positions 1024, as a BF16 checkpoint in {@code folder}. */
-    static void writeRandomCheckpoint(Path folder, int vocabSize, int nEmbd, int nLayer, int nHead) throws IOException {
-        Gpt2Config config = new Gpt2Config(vocabSize, 1024, nEmbd, nLayer, nHead, 4 * nEmbd, 1e-5, "gelu_new");
-        HfModels.save(Gpt2Model.random(config, 1, 0.02), folder, SaveOptions.defaults().withDtype(DType.BF16));
+    static void writeRandomCheckpoint(Path folder, Gpt2Shape shape) throws IOException {
+        HfModels.save(Gpt2Model.random(shape.config(1024), 1, 0.02), folder, SaveOptions.defaults().withDtype(DType.BF16));
     }
 
     /** Loads {@code folder} with {@code options}; it must hold a GPT-2, whose work {@code bench} counts. */

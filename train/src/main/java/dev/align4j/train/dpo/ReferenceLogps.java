@@ -64,7 +64,10 @@ public final class ReferenceLogps {
     private ReferenceLogps(List<Batch> batches, float[] chosen, float[] rejected) {
         int i = 0;
         for (Batch b : batches) {
-            for (int p = 0; p < b.sequences() / 2; p++, i++) byPair.put(key(b, p), new float[] {chosen[i], rejected[i]});
+            int[][] sequences = sequences(b);
+            for (int p = 0; p < sequences.length / 2; p++, i++) {
+                byPair.put(new PairKey(sequences[2 * p], sequences[2 * p + 1]), new float[] {chosen[i], rejected[i]});
+            }
         }
     }
 
@@ -140,8 +143,9 @@ public final class ReferenceLogps {
         int[] labels = b.labels();
         var segments = b.packed().segments();
         int[] sequences = segments.sequences();
+        int[][] keys = sequences(b);
         for (int p = 0; p < pairs; p++) {
-            float[] v = byPair.get(key(b, p));
+            float[] v = byPair.get(new PairKey(keys[2 * p], keys[2 * p + 1]));
             if (v == null) {
                 throw new IllegalArgumentException("pair " + p + " of the batch has no precomputed reference log-probs: the table was"
                         + " computed for other data or truncation settings");
@@ -157,24 +161,23 @@ public final class ReferenceLogps {
         return new PairLogps(Tensor.vector(chosen), Tensor.vector(rejected), chosenTokens, rejectedTokens);
     }
 
-    /** The tokens and labels of sequence {@code i}, its shared prefix's rows first: the unit pairs are found by. */
-    private static int[] sequence(Batch b, int i) {
+    /** Each sequence's tokens then labels, its shared prefix's rows first: the unit pairs are found by. */
+    private static int[][] sequences(Batch b) {
         var segments = b.packed().segments();
-        int s = segments.sequences()[i], p = segments.prefix(s);
-        int[] tokens = b.packed().tokens(), labels = b.labels();
-        int pre = p < 0 ? 0 : segments.end(p) - segments.start(p), own = segments.end(s) - segments.start(s), n = pre + own;
-        int[] out = new int[2 * n];
-        if (p >= 0) {
-            System.arraycopy(tokens, segments.start(p), out, 0, pre);
-            System.arraycopy(labels, segments.start(p), out, n, pre);
+        int[] tokens = b.packed().tokens(), labels = b.labels(), sequences = segments.sequences();
+        int[][] out = new int[sequences.length][];
+        for (int i = 0; i < sequences.length; i++) {
+            int s = sequences[i], p = segments.prefix(s);
+            int pre = p < 0 ? 0 : segments.end(p) - segments.start(p), own = segments.end(s) - segments.start(s), n = pre + own;
+            int[] seq = out[i] = new int[2 * n];
+            if (p >= 0) {
+                System.arraycopy(tokens, segments.start(p), seq, 0, pre);
+                System.arraycopy(labels, segments.start(p), seq, n, pre);
+            }
+            System.arraycopy(tokens, segments.start(s), seq, pre, own);
+            System.arraycopy(labels, segments.start(s), seq, n + pre, own);
         }
-        System.arraycopy(tokens, segments.start(s), out, pre, own);
-        System.arraycopy(labels, segments.start(s), out, n + pre, own);
         return out;
-    }
-
-    private static PairKey key(Batch b, int pair) {
-        return new PairKey(sequence(b, 2 * pair), sequence(b, 2 * pair + 1));
     }
 
     private record PairKey(int[] chosen, int[] rejected) {
@@ -198,8 +201,7 @@ public final class ReferenceLogps {
         }
         sha.update(referenceIdentity.getBytes(StandardCharsets.UTF_8));
         for (Batch b : batches) {
-            for (int i = 0; i < b.sequences(); i++) {
-                int[] seq = sequence(b, i);
+            for (int[] seq : sequences(b)) {
                 byte[] bytes = new byte[4 * seq.length + 4];
                 java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(bytes).putInt(seq.length);
                 for (int v : seq) buf.putInt(v);

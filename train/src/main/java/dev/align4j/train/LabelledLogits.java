@@ -3,7 +3,6 @@ package dev.align4j.train;
 import dev.align4j.data.Batch;
 import dev.align4j.models.PackedBatch;
 import dev.align4j.tensor.Reductions;
-import dev.align4j.tensor.ShapeOps;
 import dev.align4j.tensor.Tensor;
 
 /**
@@ -18,16 +17,10 @@ import dev.align4j.tensor.Tensor;
  */
 public record LabelledLogits(double chosenSum, double rejectedSum, long chosenRows, long rejectedRows) {
 
-    /**
-     * Over the batch's segments {@code sequences[i]}, chosen where {@code chosen[i]}, from the (T, V)
-     * logits; rows past the last of them are not averaged.
-     */
+    /** Over the batch's segments {@code sequences[i]}, chosen where {@code chosen[i]}, from the (T, V) logits. */
     public static LabelledLogits of(Batch b, Tensor logits, int[] sequences, boolean[] chosen) {
         var segments = b.packed().segments();
-        int end = 0;
-        for (int s : sequences) end = Math.max(end, segments.end(s));
-        Tensor rows = end == logits.dim(0) ? logits.detach() : ShapeOps.slice(logits.detach(), 0, 0, end);
-        float[] rowMeans = Reductions.mean(rows, 1, false).toArray(); // (end)
+        float[] rowMeans = Reductions.mean(logits.detach(), 1, false).toArray(); // (T)
         int[] labels = b.labels();
         double[] sum = new double[2];
         long[] count = new long[2];

@@ -145,6 +145,17 @@ class SharedPrefixAttentionTest {
                 x -> reference(x[0], x[1], x[2], seg, nHead, nKvHead, d), q, k, v);
     }
 
+    /** Prefixes and extensions that cross the kernels' 64-row blocks, against float64. */
+    @Test
+    void longPrefixesMatchFloat64() {
+        PackedSegments seg = PackedSegments.ofLengths(new int[] {65, 70, 3, 64, 1}, new int[] {-1, 0, 0, -1, 3});
+        int t = seg.tokens(), nHead = 2, nKvHead = 1, d = 8;
+        Tensor q = Tensor.randn(41, t, nHead, d), k = Tensor.randn(42, t, nKvHead, d), v = Tensor.randn(43, t, nKvHead, d);
+        GradCheck.compare("long prefixes", GradCheck.toDouble(Attention.causal(q, k, v, seg).toArray()),
+                reference(GradCheck.toDouble(q.toArray()), GradCheck.toDouble(k.toArray()), GradCheck.toDouble(v.toArray()), seg, nHead, nKvHead, d),
+                1e-5, 1e-5);
+    }
+
     @Test
     void siblingsNeverSeeEachOther() {
         PackedSegments seg = PackedSegments.ofLengths(new int[] {70, 80, 66}, new int[] {-1, 0, 0});

@@ -1,7 +1,6 @@
 package dev.align4j.tensor.kernels;
 
 import static dev.align4j.tensor.kernels.GemmMicroKernel.NR;
-import static dev.align4j.tensor.kernels.GemmMicroKernel.V;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Collections;
@@ -9,8 +8,6 @@ import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Weights kept packed for the products of a batched decode step: for each frozen matrix — a
@@ -29,11 +26,14 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>BF16 weights stay BF16: a packed row of {@code NR} values is kept as {@code NR/2} ints, int
  * {@code t} holding column {@code t} in its low half and column {@code t + NR/2} in its high half,
- * and a task widens one block of a panel (one load, a shift and a mask per {@code NR} values) into
- * float32 in L1 just before the tiles read it ({@link #widenBlock}). Widening is exact, so the
- * products equal those of the same weights in float32. GPT-2 124M's 48 layer matrices at m = 32
- * (2 threads, same run, alternating): BF16 packed in every call 64-70 ms, from packed BF16 30-33 ms,
- * from packed float32 40-44 ms (twice the bytes to stream).
+ * which the tiles widen in registers as they read them ({@link GemmMicroKernel#tilePairs}: one load,
+ * a shift and a mask per {@code NR} values). Widening is exact, so the products equal those of the
+ * same weights in float32. GPT-2 124M's 48 layer matrices at m = 32 (2 threads, same run,
+ * alternating): BF16 packed in every call 64-70 ms, from packed BF16 30-33 ms, from packed float32
+ * 40-44 ms (twice the bytes to stream). Widening each block into a float32 scratch before the
+ * tiles, as this first did, ran GPT-2's layer products at 195-205 GFLOP/s with the weights in the
+ * last-level cache and 127-132 with one thread in L2; widened in the tiles, 230-247 and 152-157.
+ * Streamed from memory both run at 150-165: there the step waits on the weights, not the tiles.
  *
  * <p>What it costs: a second copy of every packed matrix while the panels live (GPT-2 124M: 497 MB
  * float32, 248 MB BF16), up to a budget the owner sets; the matrices first used past it are packed
@@ -46,7 +46,6 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class DecodePanels {
     private static final ThreadLocal<DecodePanels> OPEN = new ThreadLocal<>();
-    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, GemmMicroKernel.S.vectorShape());
     /** Elements a Java array can hold, with the JVM's header margin. */
     private static final long MAX_ARRAY = Integer.MAX_VALUE - 8;
 
@@ -100,7 +99,7 @@ public final class DecodePanels {
         });
     }
 
-    /** {@link #lookup} for a BF16 B: its packed pairs (read by {@link #widenBlock}), or null. */
+    /** {@link #lookup} for a BF16 B: its packed pairs (read by {@link GemmMicroKernel#tilePairs}), or null. */
     static int[] lookup(int m, boolean transB, MemorySegment b, long bOff, int ldb, int k, int n) {
         DecodePanels p = OPEN.get();
         if (p == null || !batched(m, bOff, ldb, transB, k, n) || b.byteSize() != 2L * k * n) return null;
@@ -155,21 +154,6 @@ public final class DecodePanels {
                 for (int p0 = 0; p0 < k; p0 += kc) packer.pack(q, p0, Math.min(kc, k - p0), w);
             }
         });
-    }
-
-    /**
-     * Block {@code [p0, p0 + kb)} of panel {@code q} of a depth-{@code k} BF16 matrix's packed pairs,
-     * widened into {@code dst} from 0 as float32 panel rows of {@code NR}.
-     */
-    static void widenBlock(int[] pairs, int q, int p0, int kb, int k, float[] dst) {
-        int from = at(q, p0, k) / 2, half = NR / 2;
-        for (int p = 0; p < kb; p++) {
-            for (int t = 0; t < half; t += V) {
-                IntVector x = IntVector.fromArray(I, pairs, from + p * half + t);
-                SkinnyKernels.low(x).intoArray(dst, p * NR + t);
-                SkinnyKernels.high(x).intoArray(dst, p * NR + half + t);
-            }
-        }
     }
 
     /** Where block {@code p0} of panel {@code q} starts in the packed copy of a depth-{@code k} matrix (in floats). */

@@ -1,6 +1,7 @@
 package dev.align4j.tensor.kernels;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -29,6 +30,8 @@ final class GemmMicroKernel {
     private GemmMicroKernel() {}
 
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /** Ints of one float vector's width: BF16 pairs. */
+    static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, S.vectorShape());
     static final int V = S.length();
     /** Rows of a tile. */
     static final int MR = 12;
@@ -103,18 +106,85 @@ final class GemmMicroKernel {
         c90.intoArray(t, o + 9 * ld);  c91.intoArray(t, o + 9 * ld + V);
         cA0.intoArray(t, o + 10 * ld); cA1.intoArray(t, o + 10 * ld + V);
         cB0.intoArray(t, o + 11 * ld); cB1.intoArray(t, o + 11 * ld + V);
-        if (!full) {
-            for (int i = 0; i < rows; i++) {
-                int src = i * NR, dst = ci + i * ldc, j = 0;
-                if (cols == NR) { // only rows cut by the edge of C: whole vectors
-                    for (; j < NR; j += V) {
-                        FloatVector x = FloatVector.fromArray(S, edge, src + j);
-                        (add ? FloatVector.fromArray(S, c, dst + j).add(x) : x).intoArray(c, dst + j);
-                    }
+        if (!full) store(c, ci, ldc, rows, cols, add, edge);
+    }
+
+    /**
+     * {@link #tile} with B kept as BF16 pairs ({@link DecodePanels}): {@code B[p]} is the {@code NR}
+     * values of the {@code NR/2} ints at {@code b[bi + p·NR/2]}, int {@code t} holding column
+     * {@code t} in its low half and column {@code t + NR/2} in its high half, widened in registers
+     * (a shift and a mask) as they are read. Exact, so C is bit-identical to {@link #tile} over the
+     * same values widened in memory. Why: widening each block into a float32 scratch first, then
+     * tiling it, cost a fifth of a batch-32 decode product with the weights in cache (a store
+     * pass, and a scratch that pushes A out of L1; one thread, GPT-2's 768 × 768 at m = 32 in L2:
+     * 127-132 GFLOP/s against 152-157 here); the two extra operations here take 2 of every 26
+     * slots on the FMA ports. Through {@code edge} always: a second copy of the epilogue would buy
+     * about 1%.
+     */
+    static void tilePairs(int kc, float[] a, int ai, int[] b, int bi,
+                          float[] c, int ci, int ldc, int rows, int cols, boolean add, float[] edge) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
+        FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
+        FloatVector c80 = FloatVector.zero(S), c81 = FloatVector.zero(S);
+        FloatVector c90 = FloatVector.zero(S), c91 = FloatVector.zero(S);
+        FloatVector cA0 = FloatVector.zero(S), cA1 = FloatVector.zero(S);
+        FloatVector cB0 = FloatVector.zero(S), cB1 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            int ap = ai + p * MR;
+            IntVector pairs = IntVector.fromArray(I, b, bi + p * (NR / 2));
+            FloatVector b0 = SkinnyKernels.low(pairs);  // (V) B[p, 0:V]
+            FloatVector b1 = SkinnyKernels.high(pairs); // (V) B[p, V:2V]
+            FloatVector x;
+            x = FloatVector.broadcast(S, a[ap]);      c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, a[ap + 1]);  c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, a[ap + 2]);  c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, a[ap + 3]);  c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(S, a[ap + 4]);  c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(S, a[ap + 5]);  c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
+            x = FloatVector.broadcast(S, a[ap + 6]);  c60 = x.fma(b0, c60); c61 = x.fma(b1, c61);
+            x = FloatVector.broadcast(S, a[ap + 7]);  c70 = x.fma(b0, c70); c71 = x.fma(b1, c71);
+            x = FloatVector.broadcast(S, a[ap + 8]);  c80 = x.fma(b0, c80); c81 = x.fma(b1, c81);
+            x = FloatVector.broadcast(S, a[ap + 9]);  c90 = x.fma(b0, c90); c91 = x.fma(b1, c91);
+            x = FloatVector.broadcast(S, a[ap + 10]); cA0 = x.fma(b0, cA0); cA1 = x.fma(b1, cA1);
+            x = FloatVector.broadcast(S, a[ap + 11]); cB0 = x.fma(b0, cB0); cB1 = x.fma(b1, cB1);
+        }
+        c00.intoArray(edge, 0);       c01.intoArray(edge, V);
+        c10.intoArray(edge, NR);      c11.intoArray(edge, NR + V);
+        c20.intoArray(edge, 2 * NR);  c21.intoArray(edge, 2 * NR + V);
+        c30.intoArray(edge, 3 * NR);  c31.intoArray(edge, 3 * NR + V);
+        c40.intoArray(edge, 4 * NR);  c41.intoArray(edge, 4 * NR + V);
+        c50.intoArray(edge, 5 * NR);  c51.intoArray(edge, 5 * NR + V);
+        c60.intoArray(edge, 6 * NR);  c61.intoArray(edge, 6 * NR + V);
+        c70.intoArray(edge, 7 * NR);  c71.intoArray(edge, 7 * NR + V);
+        c80.intoArray(edge, 8 * NR);  c81.intoArray(edge, 8 * NR + V);
+        c90.intoArray(edge, 9 * NR);  c91.intoArray(edge, 9 * NR + V);
+        cA0.intoArray(edge, 10 * NR); cA1.intoArray(edge, 10 * NR + V);
+        cB0.intoArray(edge, 11 * NR); cB1.intoArray(edge, 11 * NR + V);
+        store(c, ci, ldc, rows, cols, add, edge);
+    }
+
+    /**
+     * {@code C[i, j] = (add ? C[i, j] : 0) + edge[i·NR + j]} for {@code i < rows}, {@code j < cols}:
+     * a tile held in {@code edge} ({@code rows × NR}), written to its valid part of C — whole
+     * vectors when no column is cut.
+     */
+    static void store(float[] c, int ci, int ldc, int rows, int cols, boolean add, float[] edge) {
+        for (int i = 0; i < rows; i++) {
+            int src = i * NR, dst = ci + i * ldc, j = 0;
+            if (cols == NR) {
+                for (; j < NR; j += V) {
+                    FloatVector x = FloatVector.fromArray(S, edge, src + j);
+                    (add ? FloatVector.fromArray(S, c, dst + j).add(x) : x).intoArray(c, dst + j);
                 }
-                for (; j < cols; j++) {
-                    c[dst + j] = add ? c[dst + j] + edge[src + j] : edge[src + j];
-                }
+            }
+            for (; j < cols; j++) {
+                c[dst + j] = add ? c[dst + j] + edge[src + j] : edge[src + j];
             }
         }
     }

@@ -294,11 +294,11 @@ final class SkinnyGemm {
     /**
      * The packed path, for a B the caller keeps packed ({@link DecodePanels}), float32 or BF16 pairs
      * (the other null): tasks over runs of up to {@link #PACKED_RUN} column panels read them in
-     * place, block after block — a BF16 block widened into L1 first — with the 12-row tile on each
-     * row panel: the runs path without its packing. A last row panel of at most 8 rows runs 4-row
-     * tiles ({@link SkinnyKernels#tile}, summing as the 12-row one does) instead of 12 rows of
-     * work: GPT-2's 48 layer matrices at m = 32 from packed BF16 (2 threads, alternating runs)
-     * went from 150-160 GFLOP/s to 160-170.
+     * place, block after block, with the 12-row tile on each row panel — BF16 pairs widened in
+     * registers ({@link GemmMicroKernel#tilePairs}) — the runs path without its packing. A last row
+     * panel of at most 8 rows runs 4-row tiles ({@link SkinnyKernels#tile}, summing as the 12-row
+     * one does) instead of 12 rows of work: GPT-2's 48 layer matrices at m = 32 from packed BF16
+     * (2 threads, alternating runs) went from 150-160 GFLOP/s to 160-170.
      */
     private static void byPackedPanels(int m, int n, int k, int kc, int kBlocks, float[] packedA, int aBlock, float[] packedB,
                                        int[] packedPairs, float[] c, int cOff, int ldc, boolean accumulate, boolean par) {
@@ -306,25 +306,23 @@ final class SkinnyGemm {
         int run = Math.max(1, Math.min(PACKED_RUN, Math.ceilDiv(nPanels, 4 * Parallel.threads()))); // four tasks per thread at least
         int runs = Math.ceilDiv(nPanels, run);
         Parallel.Range body = (s, e) -> {
-            Workspace w = WORKSPACE.get();
-            float[] widened = packedPairs == null ? null : w.b(NR * kc);
+            float[] edge = WORKSPACE.get().edge;
             for (int q = s * run; q < Math.min(nPanels, e * run); q++) {
                 int j = q * NR, cols = Math.min(NR, n - j);
                 for (int blk = 0; blk < kBlocks; blk++) {
                     int p0 = blk * kc, kb = Math.min(kc, k - p0), bi = DecodePanels.at(q, p0, k);
-                    if (widened != null) DecodePanels.widenBlock(packedPairs, q, p0, kb, k, widened);
-                    float[] panel = widened == null ? packedB : widened;
-                    int from = widened == null ? bi : 0;
                     boolean add = accumulate || blk > 0;
                     for (int i = 0; i < m; i += MR) {
-                        int rows = Math.min(MR, m - i), ai = blk * aBlock + i * kb;
+                        int rows = Math.min(MR, m - i), ai = blk * aBlock + i * kb, ci = cOff + i * ldc + j;
                         if (rows > 2 * SkinnyKernels.ROWS) {
-                            GemmMicroKernel.tile(kb, packedA, ai, panel, from, c, cOff + i * ldc + j, ldc, rows, cols, add, w.edge);
+                            if (packedPairs == null) GemmMicroKernel.tile(kb, packedA, ai, packedB, bi, c, ci, ldc, rows, cols, add, edge);
+                            else GemmMicroKernel.tilePairs(kb, packedA, ai, packedPairs, bi / 2, c, ci, ldc, rows, cols, add, edge);
                             continue;
                         }
                         for (int r = 0; r < rows; r += SkinnyKernels.ROWS) { // a short last row panel (32 = 12 + 12 + 8): 4-row tiles
-                            SkinnyKernels.tile(kb, packedA, ai + r, panel, from, c, cOff + (i + r) * ldc + j, ldc,
-                                    Math.min(SkinnyKernels.ROWS, rows - r), cols, add, w.edge);
+                            int few = Math.min(SkinnyKernels.ROWS, rows - r);
+                            if (packedPairs == null) SkinnyKernels.tile(kb, packedA, ai + r, packedB, bi, c, ci + r * ldc, ldc, few, cols, add, edge);
+                            else SkinnyKernels.tilePairs(kb, packedA, ai + r, packedPairs, bi / 2, c, ci + r * ldc, ldc, few, cols, add, edge);
                         }
                     }
                 }

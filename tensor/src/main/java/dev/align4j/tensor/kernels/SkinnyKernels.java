@@ -1,5 +1,6 @@
 package dev.align4j.tensor.kernels;
 
+import static dev.align4j.tensor.kernels.GemmMicroKernel.I;
 import static dev.align4j.tensor.kernels.GemmMicroKernel.MR;
 import static dev.align4j.tensor.kernels.GemmMicroKernel.NR;
 import static dev.align4j.tensor.kernels.GemmMicroKernel.S;
@@ -80,7 +81,32 @@ final class SkinnyKernels {
         c10.intoArray(edge, NR);     c11.intoArray(edge, NR + V);
         c20.intoArray(edge, 2 * NR); c21.intoArray(edge, 2 * NR + V);
         c30.intoArray(edge, 3 * NR); c31.intoArray(edge, 3 * NR + V);
-        store(c, ci, ldc, rows, cols, add, edge);
+        GemmMicroKernel.store(c, ci, ldc, rows, cols, add, edge);
+    }
+
+    /** {@link #tile} with B kept as BF16 pairs, widened in registers as {@link GemmMicroKernel#tilePairs} does: the same sums. */
+    static void tilePairs(int kc, float[] a, int ai, int[] b, int bi,
+                          float[] c, int ci, int ldc, int rows, int cols, boolean add, float[] edge) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            int ap = ai + p * MR;
+            IntVector pairs = IntVector.fromArray(I, b, bi + p * (NR / 2));
+            FloatVector b0 = low(pairs);  // (V) B[p, 0:V]
+            FloatVector b1 = high(pairs); // (V) B[p, V:2V]
+            FloatVector x;
+            x = FloatVector.broadcast(S, a[ap]);     c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, a[ap + 1]); c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, a[ap + 2]); c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, a[ap + 3]); c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+        }
+        c00.intoArray(edge, 0);      c01.intoArray(edge, V);
+        c10.intoArray(edge, NR);     c11.intoArray(edge, NR + V);
+        c20.intoArray(edge, 2 * NR); c21.intoArray(edge, 2 * NR + V);
+        c30.intoArray(edge, 3 * NR); c31.intoArray(edge, 3 * NR + V);
+        GemmMicroKernel.store(c, ci, ldc, rows, cols, add, edge);
     }
 
     /**
@@ -222,21 +248,6 @@ final class SkinnyKernels {
             float x = add ? c[ci + j] + sums[si + j] : sums[si + j];
             for (int blk = 1; blk < blocks; blk++) x += sums[si + blk * stride + j];
             c[ci + j] = x;
-        }
-    }
-
-    /** {@code C[r, j] = (add ? C[r, j] : 0) + tile[r, j]} for the valid part of a tile held in {@code edge} (ROWS, NR). */
-    private static void store(float[] c, int ci, int ldc, int rows, int cols, boolean add, float[] edge) {
-        for (int r = 0; r < rows; r++) {
-            int src = r * NR, dst = ci + r * ldc;
-            if (cols == NR) {
-                for (int x = 0; x < NR; x += V) {
-                    FloatVector t = FloatVector.fromArray(S, edge, src + x);
-                    (add ? t.add(FloatVector.fromArray(S, c, dst + x)) : t).intoArray(c, dst + x);
-                }
-            } else {
-                for (int j = 0; j < cols; j++) c[dst + j] = add ? c[dst + j] + edge[src + j] : edge[src + j];
-            }
         }
     }
 }

@@ -26,6 +26,7 @@ import java.util.function.Supplier;
  *
  * <p>BF16 weights stay BF16: a packed row of {@code NR} values is kept as {@code NR/2} ints, int
  * {@code t} holding column {@code t} in its low half and column {@code t + NR/2} in its high half,
+ * a block's rows dealt into {@link #STREAMS} runs so that the tiles read several pages at once,
  * which the tiles widen in registers as they read them ({@link GemmMicroKernel#tilePairs}: one load,
  * a shift and a mask per {@code NR} values). Widening is exact, so the products equal those of the
  * same weights in float32. GPT-2 124M's 48 layer matrices at m = 32 (2 threads, same run,
@@ -99,7 +100,7 @@ public final class DecodePanels {
         });
     }
 
-    /** {@link #lookup} for a BF16 B: its packed pairs (read by {@link GemmMicroKernel#tilePairs}), or null. */
+    /** {@link #lookup} for a BF16 B: its packed pairs, each block's rows in {@link #STREAMS} runs ({@link #slot}), or null. */
     static int[] lookup(int m, boolean transB, MemorySegment b, long bOff, int ldb, int k, int n) {
         DecodePanels p = OPEN.get();
         if (p == null || !batched(m, bOff, ldb, transB, k, n) || b.byteSize() != 2L * k * n) return null;
@@ -112,7 +113,7 @@ public final class DecodePanels {
                 for (int r = 0; r < kb; r++) { // the floats are BF16 values widened: their top halves are exact
                     for (int t = 0; t < half; t++) {
                         int low = Float.floatToRawIntBits(w.block[r * NR + t]), high = Float.floatToRawIntBits(w.block[r * NR + half + t]);
-                        out[from + r * half + t] = (high & 0xFFFF0000) | (low >>> 16);
+                        out[from + slot(r, kb) * half + t] = (high & 0xFFFF0000) | (low >>> 16);
                     }
                 }
             });
@@ -154,6 +155,28 @@ public final class DecodePanels {
                 for (int p0 = 0; p0 < k; p0 += kc) packer.pack(q, p0, Math.min(kc, k - p0), w);
             }
         });
+    }
+
+    /**
+     * The sequential streams a packed BF16 block is stored in ({@link #slot}). Why: a batched step's
+     * tiles consume a block's rows slowly (one 64-byte row of pairs per 26 cycles of FMAs), and the
+     * hardware prefetchers run only a short distance ahead of each stream they track, one per 4 KB
+     * page, so a single stream leaves the tiles waiting on memory. Dealt into four streams, GPT-2's
+     * blocks of 256 rows (16 KB) are four pages fetched ahead at once. GPT-2 124M frozen BF16, batch
+     * 32, whole decode steps (2 threads, separate runs alternating): one stream 56-65 ms, two
+     * 53-62, four 47-55; eight or sixteen (two or four streams to a page) 71-75.
+     */
+    static final int STREAMS = 4;
+
+    /**
+     * Where row {@code r} of a packed BF16 block of {@code kb} rows is kept, in rows from the block's
+     * start: the rows are dealt round-robin into {@link #STREAMS} runs stored one after another (row
+     * {@code r} in run {@code r mod STREAMS}, the first {@code kb mod STREAMS} runs one row longer),
+     * so the tiles, reading the rows in order, read the runs side by side.
+     */
+    static int slot(int r, int kb) {
+        int s = r % STREAMS;
+        return s * (kb / STREAMS) + Math.min(s, kb % STREAMS) + r / STREAMS;
     }
 
     /** Where block {@code p0} of panel {@code q} starts in the packed copy of a depth-{@code k} matrix (in floats). */

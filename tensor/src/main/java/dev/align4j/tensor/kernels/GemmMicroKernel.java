@@ -111,7 +111,8 @@ final class GemmMicroKernel {
 
     /**
      * {@link #tile} with B kept as BF16 pairs ({@link DecodePanels}): {@code B[p]} is the {@code NR}
-     * values of the {@code NR/2} ints at {@code b[bi + p·NR/2]}, int {@code t} holding column
+     * values of the {@code NR/2} ints at {@code b[bi + s·NR/2]}, {@code s = DecodePanels.slot(p, kc)}
+     * (the block's rows in a few streams), int {@code t} holding column
      * {@code t} in its low half and column {@code t + NR/2} in its high half, widened in registers
      * (a shift and a mask) as they are read. Exact, so C is bit-identical to {@link #tile} over the
      * same values widened in memory. Why: widening each block into a float32 scratch first, then
@@ -137,7 +138,7 @@ final class GemmMicroKernel {
         FloatVector cB0 = FloatVector.zero(S), cB1 = FloatVector.zero(S);
         for (int p = 0; p < kc; p++) {
             int ap = ai + p * MR;
-            IntVector pairs = IntVector.fromArray(I, b, bi + p * (NR / 2));
+            IntVector pairs = IntVector.fromArray(I, b, bi + DecodePanels.slot(p, kc) * (NR / 2));
             FloatVector b0 = SkinnyKernels.low(pairs);  // (V) B[p, 0:V]
             FloatVector b1 = SkinnyKernels.high(pairs); // (V) B[p, V:2V]
             FloatVector x;

@@ -93,7 +93,7 @@ final class SkinnyKernels {
         FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
         for (int p = 0; p < kc; p++) {
             int ap = ai + p * MR;
-            IntVector pairs = IntVector.fromArray(I, b, bi + p * (NR / 2));
+            IntVector pairs = IntVector.fromArray(I, b, bi + DecodePanels.slot(p, kc) * (NR / 2));
             FloatVector b0 = low(pairs);  // (V) B[p, 0:V]
             FloatVector b1 = high(pairs); // (V) B[p, V:2V]
             FloatVector x;

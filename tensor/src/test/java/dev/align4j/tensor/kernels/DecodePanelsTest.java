@@ -124,4 +124,22 @@ class DecodePanelsTest {
         }
         assertEquals(1, panels.packedCount());
     }
+
+    /** A block's rows are dealt round-robin into runs stored one after another: every slot taken once, each run sequential. */
+    @ParameterizedTest(name = "kb={0}")
+    @CsvSource({"256", "225", "3", "1", "130"})
+    void packedBf16BlocksKeepTheirRowsInStreams(int kb) {
+        boolean[] taken = new boolean[kb];
+        for (int r = 0; r < kb; r++) {
+            int s = DecodePanels.slot(r, kb);
+            assertEquals(false, taken[s], "slot " + s + " taken twice");
+            taken[s] = true;
+            if (r >= DecodePanels.STREAMS) assertEquals(DecodePanels.slot(r - DecodePanels.STREAMS, kb) + 1, s, "row " + r + " follows its run");
+        }
+        if (kb == 256) { // GPT-2's blocks: four runs of 64 rows, a 4 KB page of pairs each
+            assertEquals(4, DecodePanels.STREAMS);
+            assertEquals(64, DecodePanels.slot(1, kb));
+            assertEquals(192 + 63, DecodePanels.slot(255, kb));
+        }
+    }
 }

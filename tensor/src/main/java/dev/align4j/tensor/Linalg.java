@@ -63,7 +63,7 @@ public final class Linalg {
                     + a.describe() + " and " + b.describe());
         }
         int[] outShape = a.rank() == 3 ? new int[] {batch, m, n} : new int[] {m, n};
-        Tensor out = Tensor.zeros(outShape);
+        Tensor out = k > 0 ? Tensor.forOverwrite(outShape) : Tensor.zeros(outShape); // the products write all of C (k = 0: zeros)
         int aStride = ar * ac, bStride = br * bc, cStride = m * n;
         if (b.isBf16()) {
             Bf16Gemm.sgemmB(transA, transB, m, n, k, a.data, a.offset, ac, b.bf16Storage(), 0, bc, out.data, 0, n, false);

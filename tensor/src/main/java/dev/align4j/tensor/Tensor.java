@@ -97,6 +97,15 @@ public final class Tensor {
         return new Tensor(StepBuffers.zeros(Shapes.numel(s)), 0, s);
     }
 
+    /**
+     * A new tensor for an output its maker writes whole before anyone reads it: reused from the last
+     * inference step without zeroing when one is open ({@link StepBuffers#overwritten}), else zeros.
+     */
+    static Tensor forOverwrite(int... shape) {
+        int[] s = Shapes.checked(shape);
+        return new Tensor(StepBuffers.overwritten(Shapes.numel(s)), 0, s);
+    }
+
     /** A new tensor of ones. */
     public static Tensor ones(int... shape) {
         return full(1f, shape);

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class StepBuffersTest {
 
@@ -61,6 +63,36 @@ class StepBuffersTest {
                 assertNotSame(a.storage(), Tensor.zeros(8).storage(), "an inner step has its own arrays");
             }
             assertSame(a.storage(), Tensor.zeros(8).storage(), "closing the inner step reopens the outer one");
+        }
+    }
+
+    /**
+     * A product's output is reused unzeroed and written whole: the second step's product, over the
+     * first step's values, equals the same product outside any step — float32, BF16 and 4-bit B,
+     * from the few-row kernels to the blocked ones.
+     */
+    @ParameterizedTest(name = "{0} B, m={1}, transB={2}")
+    @CsvSource({"f32, 1, false", "f32, 7, true", "f32, 40, false", "bf16, 3, false", "bf16, 32, true", "bf16, 70, false",
+            "nf4, 2, true", "nf4, 33, true"})
+    void aProductsOutputIsReusedUnzeroedAndWrittenWhole(String dtype, int m, boolean transB) {
+        int k = 128, n = 96;
+        Tensor w = Tensor.randn(3, transB ? n : k, transB ? k : n);
+        Tensor b = switch (dtype) {
+            case "bf16" -> Tensor.frozenBf16(Bf16Fixtures.bits(w.storage()), w.shape());
+            case "nf4" -> w.quantize4Bit(QuantType.NF4, false);
+            default -> w;
+        };
+        Tensor first = Tensor.randn(1, m, k), second = Tensor.randn(2, m, k);
+        float[] expected = Linalg.matmul(second, b, false, transB).storage().clone();
+        StepBuffers buffers = new StepBuffers();
+        float[] stale;
+        try (var step = buffers.open()) {
+            stale = Linalg.matmul(first, b, false, transB).storage();
+        }
+        try (var step = buffers.open()) {
+            Tensor out = Linalg.matmul(second, b, false, transB);
+            assertSame(stale, out.storage(), "the first step's output is taken again");
+            assertArrayEquals(expected, out.storage());
         }
     }
 }

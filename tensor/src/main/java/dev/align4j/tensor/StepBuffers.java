@@ -10,7 +10,8 @@ import java.util.Map;
 /**
  * The float arrays of one inference step's new tensors, handed out again in the next step: while
  * a step is open on a thread ({@link #open}), {@link Tensor#zeros} there takes an array of the
- * right length that the previous step used, zeroed, instead of a new one.
+ * right length that the previous step used, zeroed, instead of a new one (a product's output,
+ * which the product writes whole, takes one without zeroing: {@link #overwritten}).
  *
  * <p>Why (DESIGN: "reuse memory"): a batch-32 decode step of GPT-2 124M makes about 40 MB of
  * activations and logits and drops them. New arrays come from fresh parts of a large young

@@ -29,9 +29,9 @@ import java.util.function.Supplier;
  * and the tiles widen them in registers as they read them ({@link GemmMicroKernel#tilePairs}: one
  * load, a shift and a mask per {@code NR} values); a block's rows are dealt into {@link #STREAMS}
  * runs, so that the tiles read several pages at once ({@link #slot}). Widening is exact, so the
- * products equal those of the same weights in float32. GPT-2 124M's 48 layer matrices at m = 32 (2 threads, same run,
- * alternating): BF16 packed in every call 64-70 ms, from packed BF16 30-33 ms, from packed float32
- * 40-44 ms (twice the bytes to stream). Widening each block into a float32 scratch before the
+ * products equal those of the same weights in float32. GPT-2 124M's 48 layer matrices at m = 32
+ * (2 threads, same run, alternating): BF16 packed in every call 64-70 ms, from packed BF16 30-33
+ * ms, from packed float32 40-44 ms (twice the bytes to stream). Widening each block into a float32 scratch before the
  * tiles, as this first did, ran GPT-2's layer products at 195-205 GFLOP/s with the weights in the
  * last-level cache and 127-132 with one thread in L2; widened in the tiles, 230-247 and 152-157.
  * Streamed from memory both run at 150-165: there the step waits on the weights, not the tiles.
@@ -161,8 +161,8 @@ public final class DecodePanels {
      * The sequential streams a packed BF16 block is stored in ({@link #slot}). Why: a batched step's
      * tiles consume a block's rows slowly (at batch 32, a 64-byte row of pairs per about 36 cycles
      * of FMAs), and the hardware prefetchers run only a short distance ahead of each stream they
-     * track, one per 4 KB page, so a single stream leaves the tiles waiting on memory. Dealt into four streams, GPT-2's
-     * blocks of 256 rows (16 KB) are four pages fetched ahead at once. GPT-2 124M frozen BF16, batch
+     * track, one per 4 KB page, so a single stream leaves the tiles waiting on memory. Dealt into
+     * four streams, GPT-2's blocks of 256 rows (16 KB) are four pages fetched ahead at once. GPT-2 124M frozen BF16, batch
      * 32, whole decode steps (2 threads, separate runs alternating): one stream 56-65 ms, two
      * 53-62, four 47-55; eight or sixteen (two or four streams to a page) 71-75.
      */

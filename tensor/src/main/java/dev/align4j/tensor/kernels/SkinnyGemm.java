@@ -32,8 +32,8 @@ import java.lang.foreign.MemorySegment;
  *   <li>runs ({@code m > 4}, B stored (k, n)): tasks over runs of up to {@link #RUN} column
  *       panels pack their B micro-panels ({@code kb × NR}, a BF16 B widened while packed) into
  *       their own buffer and at once run the 12-row {@link GemmMicroKernel} on every row panel;</li>
- *   <li>packed ({@code m > 4}, a float32 B its owner keeps packed, {@link DecodePanels}, either
- *       layout): the runs path reading the micro-panels in place, without packing them.</li>
+ *   <li>packed ({@code m > 4}, a float32 or BF16 B its owner keeps packed, {@link DecodePanels},
+ *       either layout): the runs path reading the micro-panels in place, without packing them.</li>
  * </ul>
  * This is the GEBP layering of Goto &amp; van de Geijn ("Anatomy of high-performance matrix
  * multiplication", ACM TOMS 34(3), 2008) with the roles of the operands swapped, as their paper

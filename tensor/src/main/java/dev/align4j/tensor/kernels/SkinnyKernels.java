@@ -58,8 +58,8 @@ final class SkinnyKernels {
      * {@code C[0:rows, 0:cols] (+)= Σ_p A[p]ᵀ·B[p]} over {@code p < kc}, {@code rows ≤ ROWS}, where
      * {@code A[p]} is the first {@code ROWS} floats at {@code a[ai + p·MR]} (a packed A panel, zero
      * past its rows) and {@code B[p]} the {@code NR} floats at {@code b[bi + p·NR]} (a packed B
-     * micro-panel). Adds to C when {@code add}, else overwrites it; the tile goes through
-     * {@code edge} ({@code ROWS·NR} floats at least).
+     * micro-panel). Adds to C when {@code add}, else overwrites it; a tile cut by the edge of C goes
+     * through {@code edge} ({@code ROWS·NR} floats at least), a whole one straight to C.
      */
     static void tile(int kc, float[] a, int ai, float[] b, int bi,
                      float[] c, int ci, int ldc, int rows, int cols, boolean add, float[] edge) {
@@ -77,11 +77,20 @@ final class SkinnyKernels {
             x = FloatVector.broadcast(S, a[ap + 2]); c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
             x = FloatVector.broadcast(S, a[ap + 3]); c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
         }
-        c00.intoArray(edge, 0);      c01.intoArray(edge, V);
-        c10.intoArray(edge, NR);     c11.intoArray(edge, NR + V);
-        c20.intoArray(edge, 2 * NR); c21.intoArray(edge, 2 * NR + V);
-        c30.intoArray(edge, 3 * NR); c31.intoArray(edge, 3 * NR + V);
-        GemmMicroKernel.store(c, ci, ldc, rows, cols, add, edge);
+        boolean full = rows == ROWS && cols == NR;
+        float[] t = full ? c : edge; // the target: C itself, or the edge tile (ROWS, NR)
+        int o = full ? ci : 0, ld = full ? ldc : NR;
+        if (full && add) {
+            c00 = c00.add(FloatVector.fromArray(S, t, o));          c01 = c01.add(FloatVector.fromArray(S, t, o + V));
+            c10 = c10.add(FloatVector.fromArray(S, t, o + ld));     c11 = c11.add(FloatVector.fromArray(S, t, o + ld + V));
+            c20 = c20.add(FloatVector.fromArray(S, t, o + 2 * ld)); c21 = c21.add(FloatVector.fromArray(S, t, o + 2 * ld + V));
+            c30 = c30.add(FloatVector.fromArray(S, t, o + 3 * ld)); c31 = c31.add(FloatVector.fromArray(S, t, o + 3 * ld + V));
+        }
+        c00.intoArray(t, o);          c01.intoArray(t, o + V);
+        c10.intoArray(t, o + ld);     c11.intoArray(t, o + ld + V);
+        c20.intoArray(t, o + 2 * ld); c21.intoArray(t, o + 2 * ld + V);
+        c30.intoArray(t, o + 3 * ld); c31.intoArray(t, o + 3 * ld + V);
+        if (!full) GemmMicroKernel.store(c, ci, ldc, rows, cols, add, edge);
     }
 
     /** {@link #tile} with B kept as BF16 pairs, widened in registers as {@link GemmMicroKernel#tilePairs} does: the same sums. */
@@ -102,11 +111,20 @@ final class SkinnyKernels {
             x = FloatVector.broadcast(S, a[ap + 2]); c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
             x = FloatVector.broadcast(S, a[ap + 3]); c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
         }
-        c00.intoArray(edge, 0);      c01.intoArray(edge, V);
-        c10.intoArray(edge, NR);     c11.intoArray(edge, NR + V);
-        c20.intoArray(edge, 2 * NR); c21.intoArray(edge, 2 * NR + V);
-        c30.intoArray(edge, 3 * NR); c31.intoArray(edge, 3 * NR + V);
-        GemmMicroKernel.store(c, ci, ldc, rows, cols, add, edge);
+        boolean full = rows == ROWS && cols == NR;
+        float[] t = full ? c : edge; // the target: C itself, or the edge tile (ROWS, NR)
+        int o = full ? ci : 0, ld = full ? ldc : NR;
+        if (full && add) {
+            c00 = c00.add(FloatVector.fromArray(S, t, o));          c01 = c01.add(FloatVector.fromArray(S, t, o + V));
+            c10 = c10.add(FloatVector.fromArray(S, t, o + ld));     c11 = c11.add(FloatVector.fromArray(S, t, o + ld + V));
+            c20 = c20.add(FloatVector.fromArray(S, t, o + 2 * ld)); c21 = c21.add(FloatVector.fromArray(S, t, o + 2 * ld + V));
+            c30 = c30.add(FloatVector.fromArray(S, t, o + 3 * ld)); c31 = c31.add(FloatVector.fromArray(S, t, o + 3 * ld + V));
+        }
+        c00.intoArray(t, o);          c01.intoArray(t, o + V);
+        c10.intoArray(t, o + ld);     c11.intoArray(t, o + ld + V);
+        c20.intoArray(t, o + 2 * ld); c21.intoArray(t, o + 2 * ld + V);
+        c30.intoArray(t, o + 3 * ld); c31.intoArray(t, o + 3 * ld + V);
+        if (!full) GemmMicroKernel.store(c, ci, ldc, rows, cols, add, edge);
     }
 
     /**

@@ -52,7 +52,7 @@ public final class CachedAttention {
             v[s] = values[s].data;
             vOff[s] = values[s].offset;
         }
-        Tensor out = Tensor.zeros(t, nHead, headDim); // (T, H, D)
+        Tensor out = Tensor.forOverwrite(t, nHead, headDim); // (T, H, D), the kernel writes every head
         CachedAttentionKernels.forward(out.data, q.data, q.offset, k, kOff, v, vOff, lengths.clone(), segments.offsets(),
                 nHead, nKvHead, headDim, scale);
         return out;

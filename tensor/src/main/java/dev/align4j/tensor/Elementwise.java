@@ -79,7 +79,7 @@ public final class Elementwise {
     private static Tensor binaryOutput(String op, Tensor a, Tensor b) {
         Tensor.requireFloat32(op, a, b);
         Shapes.requireSame(op, a.shape(), b.shape());
-        return Tensor.zeros(a.shape());
+        return Tensor.forOverwrite(a.shape());
     }
 
     // ---------------------------------------------------------------- with a scalar
@@ -101,7 +101,7 @@ public final class Elementwise {
 
     private static Tensor affine(String op, Tensor x, float scale, float shift) {
         Tensor.requireFloat32(op, x);
-        Tensor out = Tensor.zeros(x.shape());
+        Tensor out = Tensor.forOverwrite(x.shape());
         int n = out.numel();
         ElementwiseKernels.affine(out.data, x.data, x.offset, scale, shift, n);
         Autograd.record(out, op, () -> {
@@ -200,7 +200,7 @@ public final class Elementwise {
 
     private static Tensor unary(String op, Tensor x, Forward forward, Backward backward) {
         Tensor.requireFloat32(op, x);
-        Tensor out = Tensor.zeros(x.shape());
+        Tensor out = Tensor.forOverwrite(x.shape());
         int n = out.numel();
         forward.run(out.data, x.data, x.offset, n);
         Autograd.record(out, op, () -> {

@@ -41,7 +41,7 @@ public final class Embedding {
                         + " rows; check the tokenizer's vocabulary against the model's vocab_size");
             }
         }
-        Tensor out = Tensor.zeros(n, c);
+        Tensor out = Tensor.forOverwrite(n, c);
         if (table.isBf16()) Bf16Kernels.gather(out.data, table.bf16Storage(), idx, n, c);
         else EmbeddingKernels.gather(out.data, table.data, table.offset, idx, n, c);
         Autograd.record(out, "embedding", () -> {

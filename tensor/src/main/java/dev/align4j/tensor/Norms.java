@@ -32,7 +32,7 @@ public final class Norms {
     public static Tensor layerNorm(Tensor x, Tensor weight, Tensor bias, float eps) {
         int c = check("layerNorm", x, weight, bias, eps);
         int n = x.numel() / c;
-        Tensor out = Tensor.zeros(x.shape());
+        Tensor out = Tensor.forOverwrite(x.shape());
         float[] mean = new float[n], rstd = new float[n]; // (N)
         NormKernels.layerNormForward(out.data, mean, rstd, x.data, x.offset, weight.data, weight.offset,
                 bias == null ? null : bias.data, bias == null ? 0 : bias.offset, n, c, eps);
@@ -55,7 +55,7 @@ public final class Norms {
     public static Tensor rmsNorm(Tensor x, Tensor weight, float eps) {
         int c = check("rmsNorm", x, weight, null, eps);
         int n = x.numel() / c;
-        Tensor out = Tensor.zeros(x.shape());
+        Tensor out = Tensor.forOverwrite(x.shape());
         float[] rstd = new float[n]; // (N)
         NormKernels.rmsNormForward(out.data, rstd, x.data, x.offset, weight.data, weight.offset, n, c, eps);
         Autograd.record(out, "rmsNorm", () -> NormKernels.normBackward(

@@ -128,7 +128,7 @@ public final class Rope {
                     + " tokens and head_dim " + headDim + ", got " + table.tokens + " tokens (positions) and head_dim "
                     + table.headDim() + " (2 × invFreq length)");
         }
-        Tensor out = Tensor.zeros(t, heads, headDim);
+        Tensor out = Tensor.forOverwrite(t, heads, headDim);
         RopeKernels.ropeForward(out.data, x.data, x.offset, table.cos, table.sin, t, heads, headDim);
         Autograd.record(out, "rope", () -> {
             if (x.requiresGrad()) {

@@ -71,7 +71,7 @@ public final class ShapeOps {
         }
         int[] outStrides = strides(outShape);
         for (int i = 0; i < rank; i++) backStrides[perm[i]] = outStrides[i];
-        Tensor out = Tensor.zeros(outShape);
+        Tensor out = Tensor.forOverwrite(outShape);
         ShapeKernels.copyStrided(out.data, 0, x.data, x.offset, outShape, readStrides, false);
         Autograd.record(out, op, () -> {
             if (x.requiresGrad()) ShapeKernels.copyStrided(x.gradBuffer(), 0, out.gradOrNull(), 0, shape, backStrides, true);
@@ -99,7 +99,7 @@ public final class ShapeOps {
         int[] outShape = first.clone();
         outShape[a] = total;
         int outer = Shapes.outer(first, a), inner = Shapes.inner(first, a), row = total * inner;
-        Tensor out = Tensor.zeros(outShape);
+        Tensor out = Tensor.forOverwrite(outShape);
         int[] starts = new int[in.length];
         for (int p = 0, at = 0; p < in.length; at += in[p].dim(a) * inner, p++) {
             starts[p] = at;
@@ -130,7 +130,7 @@ public final class ShapeOps {
         int[] outShape = shape.clone();
         outShape[a] = end - start;
         int block = (end - start) * inner;
-        Tensor out = Tensor.zeros(outShape);
+        Tensor out = Tensor.forOverwrite(outShape);
         ShapeKernels.copyBlocks(out.data, 0, block, x.data, x.offset + start * inner, size * inner, block, outer, false);
         Autograd.record(out, "slice", () -> {
             if (x.requiresGrad()) {
@@ -160,7 +160,7 @@ public final class ShapeOps {
         int outer = Shapes.outer(shape, a), inner = Shapes.inner(shape, a);
         int[] outShape = shape.clone();
         outShape[a] = index.length;
-        Tensor out = Tensor.zeros(outShape);
+        Tensor out = Tensor.forOverwrite(outShape);
         ShapeKernels.gatherRows(out.data, x.data, x.offset, index, outer, size, inner);
         Autograd.record(out, "indexSelect", () -> {
             if (x.requiresGrad()) ShapeKernels.scatterAddRows(x.gradBuffer(), out.gradOrNull(), index, outer, size, inner);
@@ -194,7 +194,7 @@ public final class ShapeOps {
             }
             readStrides[lead + i] = from[i] == to[lead + i] ? fromStrides[i] : 0;
         }
-        Tensor out = Tensor.zeros(to);
+        Tensor out = Tensor.forOverwrite(to);
         ShapeKernels.copyStrided(out.data, 0, x.data, x.offset, to, readStrides, false);
         Autograd.record(out, "expand", () -> {
             if (x.requiresGrad()) ShapeKernels.scatterAddStrided(x.gradBuffer(), 0, out.gradOrNull(), 0, to, readStrides);

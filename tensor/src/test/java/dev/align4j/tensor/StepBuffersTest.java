@@ -4,9 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Function;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class StepBuffersTest {
 
@@ -93,6 +99,61 @@ class StepBuffersTest {
             Tensor out = Linalg.matmul(second, b, false, transB);
             assertSame(stale, out.storage(), "the first step's output is taken again");
             assertArrayEquals(expected, out.storage());
+        }
+    }
+
+    /**
+     * The other operations of an inference step take their outputs unzeroed too and write them
+     * whole: each, run in a second step over the first step's output (filled with NaN, so a missed
+     * element shows), equals the same operation on the same inputs outside any step.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("stepOperations")
+    void anOperationsOutputIsReusedUnzeroedAndWrittenWhole(String name, Function<Long, Tensor> operation) {
+        float[] expected = operation.apply(2L).storage().clone();
+        StepBuffers buffers = new StepBuffers();
+        float[] stale;
+        try (var step = buffers.open()) {
+            stale = operation.apply(1L).storage();
+            Arrays.fill(stale, Float.NaN);
+        }
+        try (var step = buffers.open()) {
+            Tensor out = operation.apply(2L);
+            assertSame(stale, out.storage(), "the first step's output is taken again");
+            assertArrayEquals(expected, out.storage());
+        }
+    }
+
+    /** Each operation of a decode step that makes a new float tensor, on inputs drawn from a seed (made outside the steps' buffers). */
+    static Stream<Arguments> stepOperations() {
+        return Stream.of(
+                Arguments.of("gelu", (Function<Long, Tensor>) seed -> Elementwise.gelu(input(seed, 3, 40))),
+                Arguments.of("silu", (Function<Long, Tensor>) seed -> Elementwise.silu(input(seed, 3, 40))),
+                Arguments.of("add", (Function<Long, Tensor>) seed -> Elementwise.add(input(seed, 3, 40), input(seed + 10, 3, 40))),
+                Arguments.of("mul", (Function<Long, Tensor>) seed -> Elementwise.mul(input(seed, 3, 40), input(seed + 10, 3, 40))),
+                Arguments.of("mulScalar", (Function<Long, Tensor>) seed -> Elementwise.mulScalar(input(seed, 3, 40), 0.5f)),
+                Arguments.of("layerNorm", (Function<Long, Tensor>) seed ->
+                        Norms.layerNorm(input(seed, 3, 40), input(7, 40), input(8, 40), 1e-5f)),
+                Arguments.of("rmsNorm", (Function<Long, Tensor>) seed -> Norms.rmsNorm(input(seed, 3, 40), input(7, 40), 1e-6f)),
+                Arguments.of("permute", (Function<Long, Tensor>) seed -> ShapeOps.permute(input(seed, 3, 4, 10), 1, 0, 2)),
+                Arguments.of("concat", (Function<Long, Tensor>) seed ->
+                        ShapeOps.concat(List.of(input(seed, 3, 12), input(seed + 10, 3, 28)), 1)),
+                Arguments.of("slice", (Function<Long, Tensor>) seed -> ShapeOps.slice(input(seed, 3, 120), 1, 40, 80)),
+                Arguments.of("indexSelect", (Function<Long, Tensor>) seed -> ShapeOps.indexSelect(input(seed, 5, 40), 0, 4, 0, 4)),
+                Arguments.of("expand", (Function<Long, Tensor>) seed -> ShapeOps.expand(input(seed, 1, 40), 3, 40)),
+                Arguments.of("embedding", (Function<Long, Tensor>) seed -> Embedding.lookup(input(seed, 9, 40), new int[] {8, 1, 8})),
+                Arguments.of("rope", (Function<Long, Tensor>) seed -> Rope.apply(input(seed, 3, 2, 20), new int[] {5, 6, 7}, 10_000.0)),
+                Arguments.of("cached attention", (Function<Long, Tensor>) seed -> {
+                    Tensor[] keys = {input(seed + 20, 6, 2, 20), input(seed + 21, 6, 2, 20)};
+                    Tensor[] values = {input(seed + 30, 6, 2, 20), input(seed + 31, 6, 2, 20)};
+                    return CachedAttention.attend(input(seed, 3, 4, 20), keys, values, new int[] {5, 2},
+                            PackedSegments.ofLengths(2, 1), 0.2f);
+                }));
+    }
+
+    private static Tensor input(long seed, int... shape) {
+        try (var none = new StepBuffers().open()) { // an empty step: a new array, never one the test's steps lend
+            return Tensor.randn(seed, shape);
         }
     }
 }

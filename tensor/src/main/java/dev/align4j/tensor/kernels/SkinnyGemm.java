@@ -335,8 +335,8 @@ final class SkinnyGemm {
                         }
                         for (int r = 0; r < rows; r += SkinnyKernels.ROWS) { // a short last row panel (32 = 12 + 12 + 8): 4-row tiles
                             int few = Math.min(SkinnyKernels.ROWS, rows - r);
-                            if (packedPairs == null) SkinnyKernels.tile(kb, packedA, ai + r, packedB, bi, c, ci + r * ldc, ldc, few, cols, add, edge);
-                            else SkinnyKernels.tilePairs(kb, packedA, ai + r, packedPairs, bi / 2, c, ci + r * ldc, ldc, few, cols, add, edge);
+                            SkinnyKernels.tile(kb, packedA, ai + r, packedB, packedPairs, packedPairs == null ? bi : bi / 2,
+                                    c, ci + r * ldc, ldc, few, cols, add, edge);
                         }
                     }
                 }
@@ -366,7 +366,7 @@ final class SkinnyGemm {
                     rows.pack(0, 1, p0, kb, packedB);
                     boolean add = accumulate || blk > 0;
                     if (m <= SkinnyKernels.ROWS) {
-                        SkinnyKernels.tile(kb, packedA, blk * aBlock, packedB, 0, c, cOff + j, ldc, m, cols, add, w.edge);
+                        SkinnyKernels.tile(kb, packedA, blk * aBlock, packedB, null, 0, c, cOff + j, ldc, m, cols, add, w.edge);
                         continue;
                     }
                     for (int i = 0; i < m; i += MR) {

@@ -58,53 +58,29 @@ final class SkinnyKernels {
      * {@code C[0:rows, 0:cols] (+)= Σ_p A[p]ᵀ·B[p]} over {@code p < kc}, {@code rows ≤ ROWS}, where
      * {@code A[p]} is the first {@code ROWS} floats at {@code a[ai + p·MR]} (a packed A panel, zero
      * past its rows) and {@code B[p]} the {@code NR} floats at {@code b[bi + p·NR]} (a packed B
-     * micro-panel). Adds to C when {@code add}, else overwrites it; a tile cut by the edge of C goes
-     * through {@code edge} ({@code ROWS·NR} floats at least), a whole one straight to C.
+     * micro-panel) or, when {@code b} is null, the BF16 pairs of {@code pairs} that
+     * {@link GemmMicroKernel#tilePairs} reads, widened as it widens them: the same sums. Adds to C
+     * when {@code add}, else overwrites it; a tile cut by the edge of C goes through {@code edge}
+     * ({@code ROWS·NR} floats at least), a whole one straight to C. One loop for both kinds of B:
+     * the JIT compiles a copy of it for each (loop unswitching), as fast as two methods were.
      */
-    static void tile(int kc, float[] a, int ai, float[] b, int bi,
+    static void tile(int kc, float[] a, int ai, float[] b, int[] pairs, int bi,
                      float[] c, int ci, int ldc, int rows, int cols, boolean add, float[] edge) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
         FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
         for (int p = 0; p < kc; p++) {
-            int ap = ai + p * MR, bp = bi + p * NR;
-            FloatVector b0 = FloatVector.fromArray(S, b, bp);     // (V) B[p, 0:V]
-            FloatVector b1 = FloatVector.fromArray(S, b, bp + V); // (V) B[p, V:2V]
-            FloatVector x;
-            x = FloatVector.broadcast(S, a[ap]);     c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
-            x = FloatVector.broadcast(S, a[ap + 1]); c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
-            x = FloatVector.broadcast(S, a[ap + 2]); c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
-            x = FloatVector.broadcast(S, a[ap + 3]); c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
-        }
-        boolean full = rows == ROWS && cols == NR;
-        float[] t = full ? c : edge; // the target: C itself, or the edge tile (ROWS, NR)
-        int o = full ? ci : 0, ld = full ? ldc : NR;
-        if (full && add) {
-            c00 = c00.add(FloatVector.fromArray(S, t, o));          c01 = c01.add(FloatVector.fromArray(S, t, o + V));
-            c10 = c10.add(FloatVector.fromArray(S, t, o + ld));     c11 = c11.add(FloatVector.fromArray(S, t, o + ld + V));
-            c20 = c20.add(FloatVector.fromArray(S, t, o + 2 * ld)); c21 = c21.add(FloatVector.fromArray(S, t, o + 2 * ld + V));
-            c30 = c30.add(FloatVector.fromArray(S, t, o + 3 * ld)); c31 = c31.add(FloatVector.fromArray(S, t, o + 3 * ld + V));
-        }
-        c00.intoArray(t, o);          c01.intoArray(t, o + V);
-        c10.intoArray(t, o + ld);     c11.intoArray(t, o + ld + V);
-        c20.intoArray(t, o + 2 * ld); c21.intoArray(t, o + 2 * ld + V);
-        c30.intoArray(t, o + 3 * ld); c31.intoArray(t, o + 3 * ld + V);
-        if (!full) GemmMicroKernel.store(c, ci, ldc, rows, cols, add, edge);
-    }
-
-    /** {@link #tile} with B kept as BF16 pairs, widened in registers as {@link GemmMicroKernel#tilePairs} does: the same sums. */
-    static void tilePairs(int kc, float[] a, int ai, int[] b, int bi,
-                          float[] c, int ci, int ldc, int rows, int cols, boolean add, float[] edge) {
-        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
-        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
-        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
-        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
-        for (int p = 0; p < kc; p++) {
             int ap = ai + p * MR;
-            IntVector pairs = IntVector.fromArray(I, b, bi + DecodePanels.slot(p, kc) * (NR / 2));
-            FloatVector b0 = low(pairs);  // (V) B[p, 0:V]
-            FloatVector b1 = high(pairs); // (V) B[p, V:2V]
+            FloatVector b0, b1; // (V) B[p, 0:V] and B[p, V:2V]
+            if (b != null) {
+                b0 = FloatVector.fromArray(S, b, bi + p * NR);
+                b1 = FloatVector.fromArray(S, b, bi + p * NR + V);
+            } else {
+                IntVector q = IntVector.fromArray(I, pairs, bi + DecodePanels.slot(p, kc) * (NR / 2));
+                b0 = low(q);
+                b1 = high(q);
+            }
             FloatVector x;
             x = FloatVector.broadcast(S, a[ap]);     c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
             x = FloatVector.broadcast(S, a[ap + 1]); c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);

@@ -41,8 +41,9 @@ import java.util.SplittableRandom;
  * moment, so a policy updated in place by its optimizer generates with its new weights at the next
  * call; nothing of them is copied or merged. The matrices that take no gradient when the
  * generator is made (a frozen model, or the base under LoRA adapters) are the exception: the
- * batched steps read them from a packed copy made on first use ({@link DecodePanels}; float32
- * 15-20% off a batch-32 step, frozen BF16 about half of the layers' time), so they must not change
+ * batched steps, and BF16 batch-1 steps, read them from a packed copy made on first use
+ * ({@link DecodePanels}; float32 15-20% off a batch-32 step, frozen BF16 about half of the
+ * layers' time, and a quarter off a BF16 batch-1 step), so they must not change
  * while this generator lives.
  *
  * <p>What it is not: a tokenizer or chat template user (STYLE rule 10: text sits above this class,
@@ -75,7 +76,8 @@ public final class Generator {
     static final int RESERVED_NEW_TOKENS = 256;
 
     /**
-     * The packed copies of frozen matrices take at most the heap over this ({@link DecodePanels}):
+     * The packed copies of frozen matrices take at most the heap's size over this ({@link DecodePanels};
+     * BF16 copies live outside the heap but count the same):
      * all of GPT-2 124M's (0.5 GB float32) under a 2 GB heap, while a base too big to copy whole (a 7B
      * BF16 model is 14 GB) packs what fits and leaves the heap its activations and KV cache.
      */

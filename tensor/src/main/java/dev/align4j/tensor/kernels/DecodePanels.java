@@ -2,7 +2,9 @@ package dev.align4j.tensor.kernels;
 
 import static dev.align4j.tensor.kernels.GemmMicroKernel.NR;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.Map;
@@ -10,9 +12,9 @@ import java.util.Set;
 import java.util.function.Supplier;
 
 /**
- * Weights kept packed for the products of a batched decode step: for each frozen matrix — a
- * float32 array or a BF16 segment — that a product of more than {@link SkinnyKernels#ROWS} rows
- * and at most {@link SkinnyGemm#MAX_M} multiplies while these panels are open ({@link #open}),
+ * Weights kept packed for the products of a decode step: for each frozen matrix — a float32 array
+ * or a BF16 segment — that a product of more than {@link SkinnyKernels#ROWS} rows and at most
+ * {@link SkinnyGemm#MAX_M} (or, BF16, of a single row) multiplies while these panels are open ({@link #open}),
  * {@code op(B)} packed once, the first time, in the micro-panels {@link GemmMicroKernel#tile} reads
  * ({@code NR} columns by one block of depth, panel after panel, block after block:
  * {@link GemmPacking#packB}'s layout), then read in place by every later step instead of packed
@@ -28,7 +30,9 @@ import java.util.function.Supplier;
  * {@code t} holding column {@code t} in its low half and column {@code t + NR/2} in its high half,
  * and the tiles widen them in registers as they read them ({@link GemmMicroKernel#tilePairs}: one
  * load, a shift and a mask per {@code NR} values); a block's rows are dealt into {@link #STREAMS}
- * runs, so that the tiles read several pages at once ({@link #slot}). Widening is exact, so the
+ * runs, so that the tiles read several pages at once ({@link #slot}), in a page-aligned segment
+ * outside the heap (each run one page; no load split across cache lines; nothing for the
+ * collector to copy). Widening is exact, so the
  * products equal those of the same weights in float32. GPT-2 124M's 48 layer matrices at m = 32
  * (2 threads, same run, alternating): BF16 packed in every call 64-70 ms, from packed BF16 30-33
  * ms, from packed float32 40-44 ms (twice the bytes to stream). Widening each block into a float32 scratch before the
@@ -36,17 +40,25 @@ import java.util.function.Supplier;
  * last-level cache and 127-132 with one thread in L2; widened in the tiles, 230-247 and 152-157.
  * Streamed from memory both run at 150-165: there the step waits on the weights, not the tiles.
  *
+ * <p>A batch-1 step reads the BF16 pairs too, two panels at a time ({@link SkinnyKernels#rowPairs}):
+ * GPT-2 124M's frozen BF16 decode at batch 1 went from 85 to 113 tok/s (bench generate, medians of
+ * 5 rounds in separate runs of a noisy machine; its 48 layer matrices alone, same run, 25 → 43
+ * GB/s of weights read). Float32 batch-1 steps stay on the row-major weights: float32 panels read
+ * no faster there (measured).
+ *
  * <p>What it costs: a second copy of every packed matrix while the panels live (GPT-2 124M: 497 MB
  * float32, 248 MB BF16), up to a budget the owner sets; the matrices first used past it are packed
  * in every call, so a model too big to copy whole still generates, only its batched steps slower.
  * Whose weights: only arrays and segments named when the panels were made,
  * which the owner promises not to change while they live — the generation engine names the
  * parameters that take no gradient (a frozen model, or the base under LoRA adapters), never the
- * ones being trained. What it is not: for few-row products (they stream B in place at the read
- * bandwidth already), 4-bit weights, or big products ({@link Gemm} packs per block).
+ * ones being trained. What it is not: for float32 products of a few rows or BF16 ones of two to
+ * four (they stream B in place), 4-bit weights, or big products ({@link Gemm} packs per block).
  */
 public final class DecodePanels {
     private static final ThreadLocal<DecodePanels> OPEN = new ThreadLocal<>();
+    /** Bytes of a page: the alignment of packed BF16 copies, so that each run of {@link #STREAMS} is one page. */
+    private static final long PAGE = 4096;
     /** Elements a Java array can hold, with the JVM's header margin. */
     private static final long MAX_ARRAY = Integer.MAX_VALUE - 8;
 
@@ -91,7 +103,7 @@ public final class DecodePanels {
      */
     static float[] lookup(int m, boolean transB, float[] b, int bOff, int ldb, int k, int n) {
         DecodePanels p = OPEN.get();
-        if (p == null || !batched(m, bOff, ldb, transB, k, n) || b.length != k * n) return null;
+        if (p == null || !batched(m) || !whole(bOff, ldb, transB, k, n) || b.length != k * n) return null;
         long size = (long) Math.ceilDiv(n, NR) * NR * k;
         return (float[]) p.packedFor(transB, b, Float.BYTES * size, () -> {
             float[] out = new float[Math.toIntExact(size)];
@@ -100,20 +112,25 @@ public final class DecodePanels {
         });
     }
 
-    /** {@link #lookup} for a BF16 B: its packed pairs, each block's rows in {@link #STREAMS} runs ({@link #slot}), or null. */
-    static int[] lookup(int m, boolean transB, MemorySegment b, long bOff, int ldb, int k, int n) {
+    /**
+     * {@link #lookup} for a BF16 B: its packed pairs, each block's rows in {@link #STREAMS} runs
+     * ({@link #slot}), in a page-aligned segment outside the heap; or null. Unlike float32 B, a
+     * single row of A ({@code m = 1}, a batch-1 step) takes them too ({@link SkinnyKernels#rowPairs}).
+     */
+    static MemorySegment lookup(int m, boolean transB, MemorySegment b, long bOff, int ldb, int k, int n) {
         DecodePanels p = OPEN.get();
-        if (p == null || !batched(m, bOff, ldb, transB, k, n) || b.byteSize() != 2L * k * n) return null;
-        long size = (long) Math.ceilDiv(n, NR) * NR * k / 2;
-        return (int[]) p.packedFor(transB, b, Integer.BYTES * size, () -> {
-            int[] out = new int[Math.toIntExact(size)];
+        if (p == null || !(m == 1 || batched(m)) || !whole(bOff, ldb, transB, k, n) || b.byteSize() != 2L * k * n) return null;
+        long ints = (long) Math.ceilDiv(n, NR) * NR * k / 2;
+        return (MemorySegment) p.packedFor(transB, b, Integer.BYTES * ints, () -> {
+            MemorySegment out = Arena.ofAuto().allocate(Integer.BYTES * ints, PAGE);
             forEachBlock(k, n, (q, p0, kb, w) -> {
                 GemmPacking.packB(transB, b, 0, transB ? k : n, n, q * NR, 1, p0, kb, w.block, w.rows);
-                int half = NR / 2, from = at(q, p0, k) / 2;
+                int half = NR / 2;
+                long from = at(q, p0, k) / 2;
                 for (int r = 0; r < kb; r++) { // the floats are BF16 values widened: their top halves are exact
                     for (int t = 0; t < half; t++) {
                         int low = Float.floatToRawIntBits(w.block[r * NR + t]), high = Float.floatToRawIntBits(w.block[r * NR + half + t]);
-                        out[from + slot(r, kb) * half + t] = (high & 0xFFFF0000) | (low >>> 16);
+                        out.setAtIndex(ValueLayout.JAVA_INT, from + (long) slot(r, kb) * half + t, (high & 0xFFFF0000) | (low >>> 16));
                     }
                 }
             });
@@ -121,9 +138,14 @@ public final class DecodePanels {
         });
     }
 
-    /** Whether a product takes a packed copy: more than a few rows, B a whole matrix whose padded panels fit one array. */
-    private static boolean batched(int m, long bOff, int ldb, boolean transB, int k, int n) {
-        return m > SkinnyKernels.ROWS && bOff == 0 && ldb == (transB ? k : n) && (long) Math.ceilDiv(n, NR) * NR * k <= MAX_ARRAY;
+    /** Whether a product of {@code m} rows is a batched one: more than a few rows. */
+    private static boolean batched(int m) {
+        return m > SkinnyKernels.ROWS;
+    }
+
+    /** Whether B is a whole matrix whose padded panels an int indexes. */
+    private static boolean whole(long bOff, int ldb, boolean transB, int k, int n) {
+        return bOff == 0 && ldb == (transB ? k : n) && (long) Math.ceilDiv(n, NR) * NR * k <= MAX_ARRAY;
     }
 
     /** {@code b}'s packed copy: the one kept, or a new one of {@code bytes} if the budget has room; null when not named or over it. */

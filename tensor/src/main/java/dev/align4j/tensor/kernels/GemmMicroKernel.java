@@ -1,5 +1,6 @@
 package dev.align4j.tensor.kernels;
 
+import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -123,7 +124,7 @@ final class GemmMicroKernel {
      * passing every tile through {@code edge} and {@link #store} made GPT-2's batch-32 BF16 steps
      * 3-5% slower (medians of three runs each, alternating: 48.9-50.3 ms against 47.4-47.8).
      */
-    static void tilePairs(int kc, float[] a, int ai, int[] b, int bi,
+    static void tilePairs(int kc, float[] a, int ai, MemorySegment b, long bi,
                           float[] c, int ci, int ldc, int rows, int cols, boolean add, float[] edge) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
@@ -139,7 +140,7 @@ final class GemmMicroKernel {
         FloatVector cB0 = FloatVector.zero(S), cB1 = FloatVector.zero(S);
         for (int p = 0; p < kc; p++) {
             int ap = ai + p * MR;
-            IntVector pairs = IntVector.fromArray(I, b, bi + DecodePanels.slot(p, kc) * (NR / 2));
+            IntVector pairs = SkinnyKernels.packed(b, bi + DecodePanels.slot(p, kc) * (NR / 2));
             FloatVector b0 = SkinnyKernels.low(pairs);  // (V) B[p, 0:V]
             FloatVector b1 = SkinnyKernels.high(pairs); // (V) B[p, V:2V]
             FloatVector x;

@@ -14,7 +14,8 @@ import java.lang.foreign.MemorySegment;
  * shapes here ({@link #takes}), {@link Bf16Gemm#sgemmB} the few-row ones.
  *
  * <p>What it is: all of {@code op(A)} is packed once, block after block of {@code k} (over the pool
- * when it has many rows); then one parallel phase (one barrier) runs one of four paths:
+ * when it has many rows) — except for the packed row path, which reads its one row in place; then
+ * one parallel phase (one barrier) runs one of these paths:
  * <ul>
  *   <li>rows ({@code m ≤ 4}, B stored (k, n)): tasks over (block of k, chunk of up to
  *       {@link #CHUNK} columns) stream B row by row in place, whole row pieces at a time, into
@@ -33,7 +34,9 @@ import java.lang.foreign.MemorySegment;
  *       panels pack their B micro-panels ({@code kb × NR}, a BF16 B widened while packed) into
  *       their own buffer and at once run the 12-row {@link GemmMicroKernel} on every row panel;</li>
  *   <li>packed ({@code m > 4}, a float32 or BF16 B its owner keeps packed, {@link DecodePanels},
- *       either layout): the runs path reading the micro-panels in place, without packing them.</li>
+ *       either layout): the runs path reading the micro-panels in place, without packing them;</li>
+ *   <li>packed row ({@code m = 1}, a BF16 B its owner keeps packed): tasks over runs of pairs of
+ *       panels read two at a time, every block, into registers ({@link SkinnyKernels#rowPairs}).</li>
  * </ul>
  * This is the GEBP layering of Goto &amp; van de Geijn ("Anatomy of high-performance matrix
  * multiplication", ACM TOMS 34(3), 2008) with the roles of the operands swapped, as their paper
@@ -228,10 +231,15 @@ final class SkinnyGemm {
     static void sgemm(boolean transA, int m, int n, int k, float[] a, int aOff, int lda, Panels b,
                       float[] c, int cOff, int ldc, boolean accumulate, boolean parallel) {
         int kc = Gemm.blockDepth(k), kBlocks = Math.ceilDiv(k, kc), mPanels = Math.ceilDiv(m, MR);
+        boolean par = parallel && 2L * Math.max(m, SkinnyKernels.ROWS) * n * k >= Gemm.PARALLEL_FLOPS; // the flops the kernels run
+        MemorySegment rowPairs = m == 1 && b instanceof Bf16Panels h ? DecodePanels.lookup(m, h.transB(), h.b(), h.bOff(), h.ldb(), k, n) : null;
+        if (rowPairs != null) { // one row of A, read in place
+            byPackedRow(n, k, kc, a, aOff, transA ? lda : 1, rowPairs, c, cOff, accumulate, par);
+            return;
+        }
         int aBlock = mPanels * MR * kc; // floats per packed block of A
         Workspace ws = WORKSPACE.get();
         float[] packedA = ws.a(Math.toIntExact((long) aBlock * kBlocks));
-        boolean par = parallel && 2L * Math.max(m, SkinnyKernels.ROWS) * n * k >= Gemm.PARALLEL_FLOPS; // the flops the kernels run
         if (m > SkinnyKernels.ROWS) { // runs of A_RUN row panels of each block, over the pool when there are many rows
             int runs = Math.ceilDiv(mPanels, Gemm.A_RUN);
             Parallel.Range pack = (s, e) -> {
@@ -254,7 +262,7 @@ final class SkinnyGemm {
             }
         }
         float[] kept = b instanceof FloatPanels f ? DecodePanels.lookup(m, f.transB(), f.b(), f.bOff(), f.ldb(), k, n) : null;
-        int[] keptPairs = b instanceof Bf16Panels h ? DecodePanels.lookup(m, h.transB(), h.b(), h.bOff(), h.ldb(), k, n) : null;
+        MemorySegment keptPairs = b instanceof Bf16Panels h ? DecodePanels.lookup(m, h.transB(), h.b(), h.bOff(), h.ldb(), k, n) : null;
         if (kept != null || keptPairs != null) {
             byPackedPanels(m, n, k, kc, kBlocks, packedA, aBlock, kept, keptPairs, c, cOff, ldc, accumulate, par);
             return;
@@ -311,14 +319,9 @@ final class SkinnyGemm {
      * (1%) on average.
      */
     private static void byPackedPanels(int m, int n, int k, int kc, int kBlocks, float[] packedA, int aBlock, float[] packedB,
-                                       int[] packedPairs, float[] c, int cOff, int ldc, boolean accumulate, boolean par) {
-        int nPanels = Math.ceilDiv(n, NR), tasks = 0;
-        int[] starts = WORKSPACE.get().starts(nPanels + 1); // task t: panels starts[t] .. starts[t + 1]
-        for (int q = 0; q < nPanels; tasks++) { // runs shrinking toward the end, so the threads finish together
-            starts[tasks] = q;
-            q += Math.max(1, Math.min(PACKED_RUN, (nPanels - q) / (2 * Parallel.threads())));
-        }
-        starts[tasks] = nPanels;
+                                       MemorySegment packedPairs, float[] c, int cOff, int ldc, boolean accumulate, boolean par) {
+        int nPanels = Math.ceilDiv(n, NR), tasks = shrinkingRuns(nPanels, PACKED_RUN);
+        int[] starts = WORKSPACE.get().starts; // task t: panels starts[t] .. starts[t + 1]
         Parallel.Range body = (s, e) -> {
             float[] edge = WORKSPACE.get().edge;
             for (int q = starts[s]; q < starts[e]; q++) {
@@ -344,6 +347,45 @@ final class SkinnyGemm {
         };
         if (par) Parallel.forRange(tasks, 1, body);
         else body.run(0, tasks);
+    }
+
+    /**
+     * The packed row path, for one row of A and a BF16 B the caller keeps packed ({@link DecodePanels}):
+     * tasks over runs of pairs of column panels, up to {@link #PACKED_RUN} panels and shrinking toward
+     * the end as in {@link #byPackedPanels}, each pair read together, every block
+     * ({@link SkinnyKernels#rowPairs}); a last odd panel alone.
+     */
+    private static void byPackedRow(int n, int k, int kc, float[] a, int aOff, int aStride, MemorySegment packedPairs,
+                                    float[] c, int cOff, boolean accumulate, boolean par) {
+        int nPanels = Math.ceilDiv(n, NR), tasks = shrinkingRuns(Math.ceilDiv(nPanels, 2), PACKED_RUN / 2);
+        int[] starts = WORKSPACE.get().starts; // task t: pairs starts[t] .. starts[t + 1]
+        Parallel.Range body = (s, e) -> {
+            float[] edge = WORKSPACE.get().edge;
+            for (int q = 2 * starts[s]; q < Math.min(nPanels, 2 * starts[e]); q += 2) {
+                boolean two = q + 1 < nPanels;
+                int j = q * NR;
+                SkinnyKernels.rowPairs(k, kc, a, aOff, aStride, packedPairs, q, two, c, cOff + j, Math.min((two ? 2 : 1) * NR, n - j),
+                        accumulate, edge);
+            }
+        };
+        if (par) Parallel.forRange(tasks, 1, body);
+        else body.run(0, tasks);
+    }
+
+    /**
+     * Cuts {@code count} items (panels, or pairs of them) into runs of at most {@code most}, each a
+     * {@code 2·threads}-th of the items left, so the threads finish together; returns how many,
+     * with run {@code t} from item {@code starts[t]} to {@code starts[t + 1]} of this thread's workspace.
+     */
+    private static int shrinkingRuns(int count, int most) {
+        int[] starts = WORKSPACE.get().starts(count + 1);
+        int tasks = 0;
+        for (int q = 0; q < count; tasks++) {
+            starts[tasks] = q;
+            q += Math.max(1, Math.min(most, (count - q) / (2 * Parallel.threads())));
+        }
+        starts[tasks] = count;
+        return tasks;
     }
 
     /**

@@ -64,7 +64,7 @@ final class SkinnyKernels {
      * ({@code ROWS·NR} floats at least), a whole one straight to C. One loop for both kinds of B:
      * the JIT compiles a copy of it for each (loop unswitching), as fast as two methods were.
      */
-    static void tile(int kc, float[] a, int ai, float[] b, int[] pairs, int bi,
+    static void tile(int kc, float[] a, int ai, float[] b, MemorySegment pairs, int bi,
                      float[] c, int ci, int ldc, int rows, int cols, boolean add, float[] edge) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
@@ -77,7 +77,7 @@ final class SkinnyKernels {
                 b0 = FloatVector.fromArray(S, b, bi + p * NR);
                 b1 = FloatVector.fromArray(S, b, bi + p * NR + V);
             } else {
-                IntVector q = IntVector.fromArray(I, pairs, bi + DecodePanels.slot(p, kc) * (NR / 2));
+                IntVector q = packed(pairs, bi + DecodePanels.slot(p, kc) * (NR / 2));
                 b0 = low(q);
                 b1 = high(q);
             }
@@ -199,6 +199,89 @@ final class SkinnyKernels {
             if (four) p += 3;
         }
         for (int i = 0; i < m; i++) interleave(acc, ao + i * ldAcc, bound);
+    }
+
+    /**
+     * {@code C[0, j] (+)= Σ_p A[p]·B[p, j]} over the columns of packed BF16 panel {@code q} and, when
+     * {@code two}, panel {@code q + 1} too — {@code cols} columns of C from {@code ci} — for one row
+     * of A read in place ({@code A[p] = a[ai + p·da]}) and B the
+     * pairs of {@link DecodePanels#lookup} for a depth-{@code k} matrix cut into blocks of
+     * {@code kc}: each block summed from zero, one FMA per {@code p} in order, the first written to C
+     * (added to it when {@code add}), the others added in block order, as {@link GemmMicroKernel#tilePairs} does — so a
+     * batch-1 step equals the same row inside a batch, bit for bit. A column cut by the edge of C
+     * goes through {@code edge} ({@code 2·NR} floats at least).
+     *
+     * <p>Why: a batch-1 step only streams B, and this reads it with five operations per 64 bytes
+     * (a load, a shift, a mask, two FMAs) and nothing else, from the page-aligned runs the tiles read
+     * — two panels at a time, so eight runs are in flight. {@link #rows} over the row-major BF16
+     * weights also loads and stores its accumulators, reads half-row pieces and splits loads across
+     * cache lines. GPT-2's 48 layer matrices at m = 1 (2 threads, 25 alternating rounds of a noisy
+     * machine, median GB/s of B): {@link #rows} 24.9, this 34.2 through {@link Bf16Gemm}. Measured
+     * and not kept: one panel at a time, 4 runs in flight (1.1× {@link #rows}); four, 16 runs
+     * (1.1×); the same pairs from an int[] (heap arrays are not 64-byte aligned), 0.88× this.
+     */
+    static void rowPairs(int k, int kc, float[] a, int ai, int da, MemorySegment b, int q, boolean two,
+                         float[] c, int ci, int cols, boolean add, float[] edge) {
+        long next = two ? DecodePanels.at(1, 0, k) / 2 : 0; // the second panel, or the first again
+        boolean whole = cols == (two ? 2 : 1) * NR;
+        float[] t = whole ? c : edge; // the target: C itself, or the edge
+        int o = whole ? ci : 0;
+        if (!whole && add) System.arraycopy(c, ci, edge, 0, cols);
+        for (int blk = 0, p0 = 0; p0 < k; blk++, p0 += kc) {
+            blockPairs(Math.min(kc, k - p0), a, ai + p0 * da, da, b, DecodePanels.at(q, p0, k) / 2, next, t, o, two, add || blk > 0);
+        }
+        if (!whole) System.arraycopy(edge, 0, c, ci, cols);
+    }
+
+    /**
+     * One block of {@link #rowPairs}: {@code t[o + j] (+)= Σ_p A[p]·B[p, j]} over the {@code kb} rows
+     * of the block at int {@code at} (and the second panel's at {@code at + next}, stored only when
+     * {@code two}), summed from zero, one FMA per {@code p} in order. A method of its own, so that
+     * its vector operations fit the JIT's inlining budget: a larger body passed
+     * {@code NodeCountInliningCutoff}, and the vectors not inlined were boxed (2.5× slower).
+     */
+    private static void blockPairs(int kb, float[] a, int ap, int da, MemorySegment b, long at, long next, float[] t, int o,
+                                   boolean two, boolean add) {
+        int half = NR / 2, stream = kb / DecodePanels.STREAMS * half; // ints in each run when they are even
+        FloatVector e0 = FloatVector.zero(S), o0 = e0, e1 = e0, o1 = e0;
+        if (kb % DecodePanels.STREAMS == 0) {
+            for (int i = 0; i < stream; i += half, ap += DecodePanels.STREAMS * da) { // rows p = 4i + s, one from each run s
+                long r = at + i;
+                for (int s = 0; s < DecodePanels.STREAMS; s++) { // (r + s·stream with s·stream an int: 45% faster than a long product)
+                    FloatVector x = FloatVector.broadcast(S, a[ap + s * da]);
+                    IntVector v = packed(b, r + s * stream), w = packed(b, r + s * stream + next);
+                    e0 = x.fma(low(v), e0); o0 = x.fma(high(v), o0);
+                    e1 = x.fma(low(w), e1); o1 = x.fma(high(w), o1);
+                }
+            }
+        } else {
+            for (int p = 0; p < kb; p++, ap += da) { // uneven runs: each row where slot keeps it
+                long r = at + (long) DecodePanels.slot(p, kb) * half;
+                FloatVector x = FloatVector.broadcast(S, a[ap]);
+                IntVector v = packed(b, r), w = packed(b, r + next);
+                e0 = x.fma(low(v), e0); o0 = x.fma(high(v), o0);
+                e1 = x.fma(low(w), e1); o1 = x.fma(high(w), o1);
+            }
+        }
+        if (add) {
+            e0 = e0.add(FloatVector.fromArray(S, t, o));
+            o0 = o0.add(FloatVector.fromArray(S, t, o + V));
+        }
+        e0.intoArray(t, o);
+        o0.intoArray(t, o + V);
+        if (two) {
+            if (add) {
+                e1 = e1.add(FloatVector.fromArray(S, t, o + NR));
+                o1 = o1.add(FloatVector.fromArray(S, t, o + NR + V));
+            }
+            e1.intoArray(t, o + NR);
+            o1.intoArray(t, o + NR + V);
+        }
+    }
+
+    /** {@code V} packed pairs from int {@code i} of {@code b} (in the platform's order, as {@link DecodePanels} writes them). */
+    static IntVector packed(MemorySegment b, long i) {
+        return IntVector.fromMemorySegment(I, b, Integer.BYTES * i, ByteOrder.LITTLE_ENDIAN);
     }
 
     /** {@code 2V} BF16 values from byte {@code at}, as {@code V} pairs (the even column in the low half). */

@@ -106,11 +106,15 @@ class DecodePanelsTest {
     /**
      * BF16 weights packed as pairs and widened block by block: bit-identical to the same product
      * packed in every call, and to the float32 product of the widened values (GPT-2's tied head
-     * shape included: n not a multiple of the panel width, B read transposed).
+     * shape included: n not a multiple of the panel width, B read transposed). One row of A reads
+     * the packed pairs too, two panels at a time: an odd last panel, a cut one, blocks whose depth
+     * is not a multiple of the streams (1000 = 4 × 250, 7, 3), and GPT-2's query-key-value shape.
      */
     @ParameterizedTest(name = "m={0} n={1} k={2} transB={3} accumulate={4}")
     @CsvSource({"5, 70, 600, false, false", "13, 64, 256, true, false", "32, 100, 900, false, true", "32, 333, 768, true, true",
-            "12, 1, 3, false, false", "32, 771, 96, true, false"})
+            "12, 1, 3, false, false", "32, 771, 96, true, false",
+            "1, 70, 600, false, false", "1, 96, 1000, false, true", "1, 771, 96, true, true", "1, 33, 7, true, false", "1, 64, 3, false, true",
+            "1, 2304, 768, false, false"})
     void packedBf16ProductsEqualTheUnpackedOnes(int m, int n, int k, boolean transB, boolean accumulate) {
         float[] a = random(1, m * k), c0 = random(3, m * n);
         Bf16 b = Bf16.random(2, k * n);

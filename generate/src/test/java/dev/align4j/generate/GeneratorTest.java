@@ -224,10 +224,10 @@ class GeneratorTest {
      * A frozen model's batched steps read its matrices from packed copies, float32 or BF16 pairs:
      * at batch 8 (past the few-rows kernels) the frozen float32 model still generates the full
      * forward's argmax, and the same weights held as frozen BF16 give the same tokens and raw
-     * log-probs, bit for bit.
+     * log-probs, bit for bit — in the batch and alone, at batch 1.
      */
     @Test
-    void frozenFloat32AndBf16WeightsGenerateTheSameTokensInBatches() {
+    void frozenFloat32AndBf16WeightsGenerateTheSameTokensInBatchesAndAlone() {
         Gpt2Config config = new Gpt2Config(97, 64, 48, 2, 4, 96, 1e-5, "gelu_new");
         Map<String, Tensor> f32 = new LinkedHashMap<>(), bf16 = new LinkedHashMap<>();
         Gpt2Model.random(config, 31, 0.3).parameters().forEach((name, t) -> {
@@ -254,6 +254,11 @@ class GeneratorTest {
                 for (int i = 1; i < row.length; i++) if (row[i] > row[argmax]) argmax = i;
                 assertEquals(argmax, x.tokenIds()[t], "request " + r + " token " + t);
             }
+        }
+        for (int r : new int[] {0, 5}) { // alone, its decode steps are batch-1 products, which read BF16 pairs too
+            Completion alone = new Generator(frozen, 1).generate(List.of(eight.get(r))).getFirst().getFirst();
+            assertArrayEquals(b.get(r).getFirst().tokenIds(), alone.tokenIds(), "request " + r + " alone");
+            assertArrayEquals(b.get(r).getFirst().rawLogprobs(), alone.rawLogprobs(), "request " + r + " alone");
         }
     }
 

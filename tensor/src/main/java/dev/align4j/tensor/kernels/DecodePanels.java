@@ -49,7 +49,9 @@ import java.util.function.Supplier;
  * <p>What it costs: a second copy of every packed matrix while the panels live (GPT-2 124M: 497 MB
  * float32, 248 MB BF16), up to a budget the owner sets; the matrices first used past it are packed
  * in every call, so a model too big to copy whole still generates, only its batched steps slower.
- * Whose weights: only arrays and segments named when the panels were made,
+ * The BF16 copies live outside the heap (not bounded by {@code -Xmx}) and are freed once the panels
+ * are unreachable and the collector has run: an owner makes one set per model and keeps it (the
+ * generation engine, one per generator), not one per call. Whose weights: only arrays and segments named when the panels were made,
  * which the owner promises not to change while they live — the generation engine names the
  * parameters that take no gradient (a frozen model, or the base under LoRA adapters), never the
  * ones being trained. What it is not: for float32 products of a few rows or BF16 ones of two to

@@ -310,9 +310,11 @@ final class SkinnyGemm {
      * (the other null): tasks over runs of up to {@link #PACKED_RUN} column panels read them in
      * place, block after block, with the 12-row tile on each row panel — BF16 pairs widened in
      * registers ({@link GemmMicroKernel#tilePairs}) — the runs path without its packing. A last row
-     * panel of at most 8 rows runs 4-row tiles ({@link SkinnyKernels#tile}, summing as the 12-row
-     * one does) instead of 12 rows of work: GPT-2's 48 layer matrices at m = 32 from packed BF16
-     * (2 threads, alternating runs) went from 150-160 GFLOP/s to 160-170. The runs shrink toward
+     * panel of at most 8 rows runs the 8-row tile ({@link GemmMicroKernel#tile8}), of at most 4 the
+     * 4-row one ({@link SkinnyKernels#tile}), each summing as the 12-row one does, instead of 12
+     * rows of work: GPT-2's 48 layer matrices at m = 32 from packed BF16 (2 threads, alternating
+     * runs) went from 150-160 GFLOP/s to 160-170 with two 4-row tiles, and 1.13-1.19× further with
+     * the 8-row one. The runs shrink toward
      * the end (each a {@code 2·threads}-th of the panels left), so no thread waits long on the
      * other's last run: equal runs had cut GPT-2's 72 query-key-value panels into 9 tasks, 5 on one
      * thread and 4 on the other. Batch-32 BF16 steps, 10 alternating rounds: 8 faster, by 0.5 ms
@@ -331,15 +333,14 @@ final class SkinnyGemm {
                     boolean add = accumulate || blk > 0;
                     for (int i = 0; i < m; i += MR) {
                         int rows = Math.min(MR, m - i), ai = blk * aBlock + i * kb, ci = cOff + i * ldc + j;
-                        if (rows > 2 * SkinnyKernels.ROWS) {
+                        int pi = packedPairs == null ? bi : bi / 2; // where the block starts, in floats or pairs
+                        if (rows > GemmMicroKernel.MR8) {
                             if (packedPairs == null) GemmMicroKernel.tile(kb, packedA, ai, packedB, bi, c, ci, ldc, rows, cols, add, edge);
-                            else GemmMicroKernel.tilePairs(kb, packedA, ai, packedPairs, bi / 2, c, ci, ldc, rows, cols, add, edge);
-                            continue;
-                        }
-                        for (int r = 0; r < rows; r += SkinnyKernels.ROWS) { // a short last row panel (32 = 12 + 12 + 8): 4-row tiles
-                            int few = Math.min(SkinnyKernels.ROWS, rows - r);
-                            SkinnyKernels.tile(kb, packedA, ai + r, packedB, packedPairs, packedPairs == null ? bi : bi / 2,
-                                    c, ci + r * ldc, ldc, few, cols, add, edge);
+                            else GemmMicroKernel.tilePairs(kb, packedA, ai, packedPairs, pi, c, ci, ldc, rows, cols, add, edge);
+                        } else if (rows > SkinnyKernels.ROWS) { // a short last row panel (32 = 12 + 12 + 8)
+                            GemmMicroKernel.tile8(kb, packedA, ai, packedB, packedPairs, pi, c, ci, ldc, rows, cols, add, edge);
+                        } else {
+                            SkinnyKernels.tile(kb, packedA, ai, packedB, packedPairs, pi, c, ci, ldc, rows, cols, add, edge);
                         }
                     }
                 }

@@ -27,10 +27,13 @@ class DecodePanelsTest {
         return c;
     }
 
-    /** Bit-identical to packing B in every call: the same tile, block boundaries and order of blocks. */
+    /**
+     * Bit-identical to packing B in every call: the same block boundaries and order of blocks, each
+     * row panel's tile (12, 8 or 4 rows: m = 32, 20, 7, 5, 13 end on each) summing in the same order.
+     */
     @ParameterizedTest(name = "m={0} n={1} k={2} transB={3} accumulate={4}")
     @CsvSource({"5, 70, 600, false, false", "13, 64, 256, true, false", "32, 100, 900, false, true", "32, 333, 768, true, true",
-            "12, 1, 3, false, false"})
+            "12, 1, 3, false, false", "20, 100, 300, true, true", "7, 64, 513, false, true"})
     void packedProductsEqualTheUnpackedOnes(int m, int n, int k, boolean transB, boolean accumulate) {
         float[] a = random(1, m * k), b = random(2, k * n), c0 = random(3, m * n);
         float[] expected = product(transB, m, n, k, a, b, c0, accumulate);
@@ -112,7 +115,7 @@ class DecodePanelsTest {
      */
     @ParameterizedTest(name = "m={0} n={1} k={2} transB={3} accumulate={4}")
     @CsvSource({"5, 70, 600, false, false", "13, 64, 256, true, false", "32, 100, 900, false, true", "32, 333, 768, true, true",
-            "12, 1, 3, false, false", "32, 771, 96, true, false",
+            "12, 1, 3, false, false", "32, 771, 96, true, false", "20, 100, 300, true, true", "7, 64, 513, false, true",
             "1, 70, 600, false, false", "1, 96, 1000, false, true", "1, 771, 96, true, true", "1, 33, 7, true, false", "1, 64, 3, false, true",
             "1, 2304, 768, false, false"})
     void packedBf16ProductsEqualTheUnpackedOnes(int m, int n, int k, boolean transB, boolean accumulate) {

@@ -35,4 +35,11 @@ class GenerateBenchTest {
         assertTrue(out.matches("(?s).*\\ndecode_bandwidth_fraction float32 " + ratio + " bf16 " + ratio + " \\(target ≥ 0\\.7\\)\\n.*"), out);
         assertTrue(out.matches("(?s).*\\ndecode_batch5_vs_batch1 float32 " + ratio + " bf16 " + ratio + " \\(target ≥ 8\\)\\n.*"), out);
     }
+
+    /** The fastest round skips rounds whose decode rate is NaN (noise beat the decode): one NaN made the whole line NaN. */
+    @Test
+    void theFastestRoundIsTheLargestRateThatIsANumber() {
+        assertEquals(5.0, GenerateBench.max(new double[] {Double.NaN, 3, 5, Double.NaN}));
+        assertTrue(Double.isNaN(GenerateBench.max(new double[] {Double.NaN})));
+    }
 }

@@ -7,7 +7,10 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The register-blocked inner kernel of {@link Gemm}: one {@code MR × NR} tile of C from an A
- * micro-panel and a B micro-panel packed by {@link GemmPacking}.
+ * micro-panel and a B micro-panel packed by {@link GemmPacking}; and, for the products of a decode
+ * step ({@link SkinnyGemm}), the same tile over packed BF16 pairs ({@link #tilePairs}) and an 8-row
+ * one for a last row panel of at most 8 rows ({@link #tile8}). Each tile size is its own method,
+ * written out: the accumulators must stay in registers (see below).
  *
  * <p>The tile is {@code MR = 12} rows by {@code NR = 2} vectors ({@code 12 × 32} floats with
  * AVX-512). Its 24 accumulators live in vector registers for the whole {@code kc} loop; each step

@@ -8,6 +8,7 @@ import dev.align4j.train.kto.KTOConfig;
 import dev.align4j.train.loss.CpoLoss;
 import dev.align4j.train.loss.DpoLossType;
 import dev.align4j.train.loss.KtoLoss;
+import dev.align4j.train.reward.RewardConfig;
 import dev.align4j.train.sft.SFTConfig;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
@@ -48,7 +49,7 @@ class ExamplesTest {
         try (Stream<Path> files = Files.list(EXAMPLES)) {
             names = files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".yaml")).sorted().toList();
         }
-        assertEquals(List.of("cpo.yaml", "dpo.yaml", "dpo_ipo.yaml", "kto.yaml", "orpo.yaml", "sft.yaml", "sft_lora.yaml", "simpo.yaml"), names);
+        assertEquals(List.of("cpo.yaml", "dpo.yaml", "dpo_ipo.yaml", "kto.yaml", "orpo.yaml", "reward.yaml", "sft.yaml", "sft_lora.yaml", "simpo.yaml"), names);
         for (String name : names) {
             TrainingArguments c = load(name);
             String[] modelAndData = switch (c) {
@@ -72,6 +73,9 @@ class ExamplesTest {
         assertEquals(List.of(DpoLossType.IPO), ((DPOConfig) load("dpo_ipo.yaml")).lossOptions().lossTypes());
         assertEquals(KtoLoss.Type.KTO, ((KTOConfig) load("kto.yaml")).lossOptions().lossType());
         assertEquals(CpoLoss.Type.SIGMOID, ((CPOConfig) load("cpo.yaml")).lossOptions().lossType());
+        RewardConfig reward = (RewardConfig) load("reward.yaml");
+        assertEquals(0.01, reward.centerRewardsCoefficient);
+        assertEquals(2048, reward.maxLength);
         CpoLoss.Options simpo = ((CPOConfig) load("simpo.yaml")).lossOptions();
         assertEquals(CpoLoss.Type.SIMPO, simpo.lossType());
         assertEquals(0.0, simpo.cpoAlpha());

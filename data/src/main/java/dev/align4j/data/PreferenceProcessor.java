@@ -116,6 +116,22 @@ public final class PreferenceProcessor {
     }
 
     /**
+     * The tokens of a prompt-completion row ({@code prompt}, {@code completion}: strings or
+     * messages) as a reward model reads them: tokenized as a pair's sequence is ({@link #pair}: EOS
+     * appended to a standard completion, conversations through the chat template), untruncated.
+     *
+     * @throws IllegalArgumentException naming the file and line when the row is not prompt-completion or the completion is empty
+     */
+    public int[] completionSequence(Row row) {
+        RowFormat format = RowFormat.of(row, RowFormat.DEFAULT_TEXT_FIELD);
+        if (format.type() != DatasetType.PROMPT_COMPLETION) {
+            throw row.error("is " + describe(format.type()) + " row; expected a prompt-completion row (prompt and completion)");
+        }
+        Object prompt = format.conversational() ? Conversations.messages(row, "prompt") : row.get("prompt").asText();
+        return split(row, format.conversational(), prompt, completion(row, "completion", format.conversational()), "completion").ids();
+    }
+
+    /**
      * The sequence a model reads: the prompt, then the completion, cut to {@code max_length} by the
      * truncation mode, with the completion's tokens as the targets.
      */

@@ -14,15 +14,31 @@ import java.util.Map;
  * adapter_model.safetensors), plus the tokenizer files of the base so the output folder is usable
  * on its own with {@code --adapter}. Resume copies the saved tensors back into the live adapters.
  *
+ * <p>A reward model's adapter also holds its score head, trained in full and saved as PEFT saves a
+ * sequence classifier's ({@link PeftAdapters.TaskHead}).
+ *
  * @param lora     the adapters being trained
  * @param baseName {@code base_model_name_or_path} written into adapter_config.json
  * @param baseDir  the base model folder, whose tokenizer files are copied, or null
+ * @param head     the task head saved beside the adapters ({@link PeftAdapters.TaskHead#CAUSAL_LM}: none)
  */
-public record AdapterModelState(LoraModel lora, String baseName, Path baseDir) implements ModelState {
+public record AdapterModelState(LoraModel lora, String baseName, Path baseDir, PeftAdapters.TaskHead head) implements ModelState {
+
+    /** A causal LM's adapter. */
+    public AdapterModelState(LoraModel lora, String baseName, Path baseDir) {
+        this(lora, baseName, baseDir, PeftAdapters.TaskHead.CAUSAL_LM);
+    }
+
+    /** What the adapter folder holds: the adapters and modules to save, then the head's tensors, by PEFT name. */
+    public Map<String, Tensor> saved() {
+        Map<String, Tensor> all = new java.util.LinkedHashMap<>(lora.trainableParameters());
+        all.putAll(head.tensors());
+        return all;
+    }
 
     @Override
     public void save(Path folder) throws IOException {
-        PeftAdapters.save(lora, folder, baseName);
+        PeftAdapters.save(lora, folder, baseName, head);
         if (baseDir == null) return;
         for (String f : dev.align4j.io.hf.HfModels.TOKENIZER_FILES) {
             Path from = baseDir.resolve(f);
@@ -32,14 +48,10 @@ public record AdapterModelState(LoraModel lora, String baseName, Path baseDir) i
 
     @Override
     public void load(Path folder) throws IOException {
-        Map<String, Tensor> from = PeftAdapters.readWeights(folder), to = lora.trainableParameters();
+        Map<String, Tensor> from = PeftAdapters.readWeights(folder), to = saved();
         if (!from.keySet().equals(to.keySet())) {
             throw new IllegalArgumentException(folder + ": the adapter's tensors " + from.keySet() + " are not this run's " + to.keySet());
         }
-        for (var e : to.entrySet()) {
-            Tensor src = from.get(e.getKey());
-            if (src.numel() != e.getValue().numel()) throw new IllegalArgumentException(folder + ": tensor " + e.getKey() + " has another size");
-            System.arraycopy(src.storage(), src.offset(), e.getValue().storage(), e.getValue().offset(), src.numel());
-        }
+        ModelState.copy(from, to, folder);
     }
 }

@@ -46,6 +46,21 @@ public sealed interface HfArchitecture {
     /** The transformers class of a causal LM, as {@code save_pretrained} writes it in {@code architectures}. */
     String className();
 
+    /**
+     * The transformers class of the same transformer with a score head instead of the output
+     * projection ({@code GPT2ForSequenceClassification}, ...): a reward or value model.
+     */
+    default String sequenceClassificationClassName() {
+        return className().replace("LMHeadModel", "ForSequenceClassification").replace("ForCausalLM", "ForSequenceClassification");
+    }
+
+    /**
+     * The same transformer without a separate output projection, for a score model: transformers'
+     * sequence-classification classes have no {@code lm_head}, so an untied Llama-family model is
+     * built tied (its head, the input embedding, is never used) and needs no {@code lm_head.weight}.
+     */
+    HfArchitecture withoutOutputHead();
+
     /** Whether the output projection is the input embedding (then no {@code lm_head.weight} is stored). */
     boolean tieWordEmbeddings();
 
@@ -76,6 +91,11 @@ public sealed interface HfArchitecture {
         @Override
         public boolean tieWordEmbeddings() {
             return true;
+        }
+
+        @Override
+        public HfArchitecture withoutOutputHead() {
+            return this;
         }
 
         @Override
@@ -121,6 +141,15 @@ public sealed interface HfArchitecture {
         @Override
         public boolean tieWordEmbeddings() {
             return config.tieWordEmbeddings();
+        }
+
+        @Override
+        public HfArchitecture withoutOutputHead() {
+            LlamaConfig c = config;
+            return c.tieWordEmbeddings() ? this : new Llama(new LlamaConfig(c.modelType(), c.vocabSize(), c.hiddenSize(),
+                    c.intermediateSize(), c.numHiddenLayers(), c.numAttentionHeads(), c.numKeyValueHeads(), c.headDim(), c.rmsNormEps(),
+                    c.ropeTheta(), c.ropeScaling(), c.maxPositionEmbeddings(), true, c.qkvBias(), c.oBias(), c.mlpBias(), c.qkNorm(),
+                    c.slidingWindow()));
         }
 
         @Override

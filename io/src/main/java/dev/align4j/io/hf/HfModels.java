@@ -87,28 +87,46 @@ public final class HfModels {
                     + "model folder (config.json with model.safetensors or model.safetensors.index.json)");
         }
         HfConfig config = HfConfig.read(configFile);
-        HfArchitecture arch = HfArchitecture.fromConfig(config);
+        return read(folder, options, config, HfArchitecture.fromConfig(config), List.of()).model();
+    }
+
+    /**
+     * What {@link #read} returns: the model, and the tensors it was asked to set aside (float32, by
+     * stored name; a name the checkpoint lacks is absent).
+     */
+    record Read(LoadedModel model, Map<String, Tensor> setAside) {}
+
+    /**
+     * Reads {@code folder}'s weights into a model of {@code arch}: the names mapped by
+     * {@link CheckpointNames} and checked against the architecture, except the stored tensors named
+     * in {@code setAside}, read as float32 and returned beside the model (a score model's
+     * {@code score.weight}).
+     */
+    static Read read(Path folder, LoadOptions options, HfConfig config, HfArchitecture arch, List<String> setAside) throws IOException {
         boolean bf16 = options.matrices() == LoadOptions.Matrices.FROZEN_BF16;
         Quantization q4 = options.quantization();
         Set<String> quantised = new HashSet<>();
         if (q4 != null) for (String path : arch.linearLayerPaths()) quantised.add(path + ".weight");
         try (SafetensorsSource source = SafetensorsSource.openFolder(folder,
                 bf16 ? SafetensorsSource.Lifetime.WHILE_REACHABLE : SafetensorsSource.Lifetime.UNTIL_CLOSED)) {
-            CheckpointNames.Mapping mapping = CheckpointNames.map(arch, source.names(), folder.toString());
+            List<String> stored = new ArrayList<>(source.names());
+            Map<String, Tensor> aside = new LinkedHashMap<>();
+            for (String name : setAside) if (stored.remove(name)) aside.put(name, source.readTensor(name));
+            CheckpointNames.Mapping mapping = CheckpointNames.map(arch, stored, folder.toString());
             requireWeights(folder, arch, mapping.names(), source);
             Map<String, Tensor> weights = new LinkedHashMap<>();
-            mapping.names().forEach((name, stored) -> {
-                TensorInfo info = source.info(stored);
+            mapping.names().forEach((name, storedName) -> {
+                TensorInfo info = source.info(storedName);
                 if (quantised.contains(name)) { // read as stored (a BF16 file in place), quantised, the float copy dropped
-                    Tensor w = info.dtype() == DType.BF16 ? Tensor.frozenBf16(source.readBf16(stored), info.intShape())
-                            : source.readTensor(stored);
+                    Tensor w = info.dtype() == DType.BF16 ? Tensor.frozenBf16(source.readBf16(storedName), info.intShape())
+                            : source.readTensor(storedName);
                     weights.put(name, q4.quantize(w.named(name)));
                 } else {
                     weights.put(name, bf16 && info.shape().length >= 2
-                            ? Tensor.frozenBf16(source.readBf16(stored), info.intShape()).named(stored) : source.readTensor(stored));
+                            ? Tensor.frozenBf16(source.readBf16(storedName), info.intShape()).named(storedName) : source.readTensor(storedName));
                 }
             });
-            return new LoadedModel(arch.newModel(weights), config, folder, mapping.ignored());
+            return new Read(new LoadedModel(arch.newModel(weights), config, folder, mapping.ignored()), aside);
         }
     }
 
@@ -120,19 +138,27 @@ public final class HfModels {
     /** Saves {@code model} into {@code folder} (created if needed) as transformers' {@code save_pretrained} would. */
     public static void save(CausalLM model, Path folder, SaveOptions options) throws IOException {
         HfArchitecture arch = HfArchitecture.of(model);
-        for (var e : model.parameters().entrySet()) {
+        write(folder, model.parameters(), ArchitectureWriter.write(arch, options.baseConfig(), options.dtype()), options);
+    }
+
+    /**
+     * Writes {@code parameters} and {@code config} as a model folder, with the tokenizer files of
+     * {@code options}: every check before the first file, then weights, config.json, tokenizer files.
+     */
+    static void write(Path folder, Map<String, Tensor> parameters, com.fasterxml.jackson.databind.node.ObjectNode config,
+                      SaveOptions options) throws IOException {
+        for (var e : parameters.entrySet()) {
             if (e.getValue().is4Bit()) {
                 throw new IllegalArgumentException("HfModels.save: " + e.getKey() + " is a frozen 4-bit weight (load_in_4bit); align4j "
                         + "does not write bitsandbytes' 4-bit checkpoints. Save the LoRA adapter instead (a QLoRA run's output), "
                         + "or load the base without load_in_4bit to save or merge it");
             }
         }
-        String config = HfJson.dumps(ArchitectureWriter.write(arch, options.baseConfig(), options.dtype())) + "\n";
+        String json = HfJson.dumps(config) + "\n";
         List<Path> tokenizerFiles = tokenizerFiles(options.tokenizerSource(), folder);
         Files.createDirectories(folder);
-        SafetensorsWriter.writeSharded(folder, SafetensorsWriter.entries(model.parameters(), options.dtype()),
-                options.maxShardBytes());
-        AtomicFiles.writeString(folder.resolve(CONFIG_FILE), config);
+        SafetensorsWriter.writeSharded(folder, SafetensorsWriter.entries(parameters, options.dtype()), options.maxShardBytes());
+        AtomicFiles.writeString(folder.resolve(CONFIG_FILE), json);
         for (Path file : tokenizerFiles) {
             byte[] bytes = Files.readAllBytes(file);
             AtomicFiles.write(folder.resolve(file.getFileName().toString()), channel -> {

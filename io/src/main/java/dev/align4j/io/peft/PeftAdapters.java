@@ -9,6 +9,7 @@ import dev.align4j.io.safetensors.DType;
 import dev.align4j.io.safetensors.SafetensorsFile;
 import dev.align4j.io.safetensors.SafetensorsWriter;
 import dev.align4j.models.CausalLM;
+import dev.align4j.models.ScoreModel;
 import dev.align4j.models.lora.LoraConfig;
 import dev.align4j.models.lora.LoraModel;
 import dev.align4j.tensor.Tensor;
@@ -44,6 +45,27 @@ public final class PeftAdapters {
     /** Whether {@code folder} holds a PEFT adapter. */
     public static boolean isAdapter(Path folder) {
         return Files.isRegularFile(folder.resolve(CONFIG));
+    }
+
+    /** The adapter's {@code base_model_name_or_path} and {@code task_type} ("CAUSAL_LM", "SEQ_CLS", ...). */
+    public record Base(String modelNameOrPath, String taskType) {}
+
+    /**
+     * What an adapter was trained on: its {@code base_model_name_or_path} and {@code task_type}.
+     *
+     * @throws IllegalArgumentException naming the file when it is not JSON or has no base model
+     */
+    public static Base base(Path folder) throws IOException {
+        Path file = folder.resolve(CONFIG);
+        JsonNode c;
+        try {
+            c = JsonLines.MAPPER.readTree(file.toFile());
+        } catch (IOException e) {
+            throw new IllegalArgumentException(file + ": not valid JSON: " + e.getMessage(), e);
+        }
+        String base = c.path("base_model_name_or_path").asText("");
+        if (base.isBlank()) throw new IllegalArgumentException(file + ": base_model_name_or_path is missing; the base model is unknown");
+        return new Base(base, c.path("task_type").asText("CAUSAL_LM"));
     }
 
     /** The adapter's config, with a regex {@code target_modules} resolved against {@code model}'s layers. */
@@ -98,6 +120,35 @@ public final class PeftAdapters {
         }
     }
 
+    /**
+     * Attaches a sequence classifier's adapter (PEFT's {@code SEQ_CLS}: LoRA on the transformer, the
+     * {@code score} head saved whole) to a score model: the adapters onto its transformer, the saved
+     * head copied into the model's.
+     *
+     * @throws IllegalArgumentException naming the file when the adapter has no score head
+     */
+    public static LoraModel loadScoreAdapter(ScoreModel model, Path folder) throws IOException {
+        LoraConfig c = readConfig(folder, model.backbone());
+        List<String> modules = new ArrayList<>(c.modulesToSave());
+        modules.removeAll(TaskHead.sequenceClassifier(model.head()).modules());
+        Map<String, Tensor> weights = new LinkedHashMap<>(readWeights(folder));
+        Tensor score = weights.remove(LoraModel.PREFIX + ScoreModel.SCORE);
+        if (score == null || score.numel() != model.head().numel()) {
+            throw new IllegalArgumentException(folder.resolve(WEIGHTS) + ": no " + LoraModel.PREFIX + ScoreModel.SCORE + " of "
+                    + model.head().numel() + " values; a reward or value model's adapter saves its score head (task_type SEQ_CLS)");
+        }
+        LoraModel lora;
+        try {
+            lora = LoraModel.load(model.backbone(), new LoraConfig(c.r(), c.loraAlpha(), c.loraDropout(), c.targetModules(), c.useRslora(),
+                    modules), weights);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(folder.resolve(WEIGHTS) + ": " + e.getMessage(), e);
+        }
+        Tensor head = model.head();
+        System.arraycopy(score.storage(), score.offset(), head.storage(), head.offset(), head.numel());
+        return lora;
+    }
+
     /** The tensors of {@code folder/adapter_model.safetensors} by name, in float32. */
     public static Map<String, Tensor> readWeights(Path folder) throws IOException {
         Path file = folder.resolve(WEIGHTS);
@@ -121,6 +172,26 @@ public final class PeftAdapters {
      * {@code base_model_name_or_path}) and adapter_model.safetensors in float32, each file atomically.
      */
     public static void save(LoraModel lora, Path folder, String baseModelNameOrPath) throws IOException {
+        save(lora, folder, baseModelNameOrPath, TaskHead.CAUSAL_LM);
+    }
+
+    /**
+     * The task head saved beside the adapters: PEFT's {@code task_type}, the head modules it adds to
+     * {@code modules_to_save}, and their tensors by PEFT name ({@code base_model.model.score.weight}).
+     * A sequence classifier's head ({@code SEQ_CLS}) is trained in full and saved with the adapters;
+     * PEFT lists {@code classifier} and {@code score} for it.
+     */
+    public record TaskHead(String taskType, List<String> modules, Map<String, Tensor> tensors) {
+        public static final TaskHead CAUSAL_LM = new TaskHead("CAUSAL_LM", List.of(), Map.of());
+
+        /** A reward or value model's {@code score} head. */
+        public static TaskHead sequenceClassifier(Tensor score) {
+            return new TaskHead("SEQ_CLS", List.of("classifier", "score"), Map.of(LoraModel.PREFIX + "score.weight", score));
+        }
+    }
+
+    /** Writes {@code lora} and a task head's tensors as a PEFT adapter folder of that task. */
+    public static void save(LoraModel lora, Path folder, String baseModelNameOrPath, TaskHead head) throws IOException {
         Files.createDirectories(folder);
         LoraConfig c = lora.config();
         ObjectNode o = JsonLines.MAPPER.createObjectNode();
@@ -135,8 +206,10 @@ public final class PeftAdapters {
         o.putNull("layers_to_transform");
         o.put("lora_alpha", c.loraAlpha());
         o.put("lora_dropout", c.loraDropout());
-        if (c.modulesToSave().isEmpty()) o.putNull("modules_to_save");
-        else c.modulesToSave().forEach(o.putArray("modules_to_save")::add);
+        List<String> modules = new ArrayList<>(head.modules());
+        for (String m : c.modulesToSave()) if (!modules.contains(m)) modules.add(m);
+        if (modules.isEmpty()) o.putNull("modules_to_save");
+        else modules.forEach(o.putArray("modules_to_save")::add);
         o.put("peft_type", "LORA");
         o.put("r", c.r());
         o.putObject("rank_pattern");
@@ -147,12 +220,14 @@ public final class PeftAdapters {
             ArrayNode targets = o.putArray("target_modules");
             c.targetModules().forEach(targets::add);
         }
-        o.put("task_type", "CAUSAL_LM");
+        o.put("task_type", head.taskType());
         o.put("use_dora", false);
         o.put("use_rslora", c.useRslora());
         AtomicFiles.writeString(folder.resolve(CONFIG), o.toPrettyString() + "\n");
         Path tmp = folder.resolve("." + WEIGHTS + ".tmp");
-        SafetensorsWriter.write(tmp, SafetensorsWriter.entries(lora.trainableParameters(), DType.F32), SafetensorsWriter.PT_METADATA);
+        Map<String, Tensor> tensors = new LinkedHashMap<>(lora.trainableParameters());
+        tensors.putAll(head.tensors());
+        SafetensorsWriter.write(tmp, SafetensorsWriter.entries(tensors, DType.F32), SafetensorsWriter.PT_METADATA);
         Files.move(tmp, folder.resolve(WEIGHTS), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
                 java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }

@@ -17,21 +17,21 @@ import java.nio.file.StandardOpenOption;
  * the checkpoint's {@code log_history} first, so records logged after that checkpoint by the
  * stopped run do not appear twice.
  */
-final class MetricsLog {
+public final class MetricsLog {
     private final Path file;
 
-    MetricsLog(Path file) {
+    public MetricsLog(Path file) {
         this.file = file;
     }
 
     /** Replaces the file with {@code history}, one record per line. */
-    void restart(ArrayNode history) throws IOException {
+    public void restart(ArrayNode history) throws IOException {
         StringBuilder text = new StringBuilder();
         for (JsonNode record : history) text.append(JsonLines.MAPPER.writeValueAsString(record)).append('\n');
         AtomicFiles.writeString(file, text.toString());
     }
 
-    void append(JsonNode record) throws IOException {
+    public void append(JsonNode record) throws IOException {
         Files.writeString(file, JsonLines.MAPPER.writeValueAsString(record) + "\n", StandardCharsets.UTF_8,
                 StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     }

@@ -102,7 +102,7 @@ public final class TrainerLoop<B> {
         int maxSteps = args.maxSteps > 0 ? args.maxSteps : (int) Math.ceil(args.numTrainEpochs * stepsPerEpoch);
         double numTrainEpochs = args.maxSteps > 0 ? Math.ceil((double) maxSteps / stepsPerEpoch) : args.numTrainEpochs;
         LrSchedule schedule = args.schedule(maxSteps);
-        AdamW optimizer = optimizer();
+        AdamW optimizer = adamW(args, trainable);
         TrainerState state = new TrainerState();
         MetricsLog metrics = new MetricsLog(outputDir.resolve("metrics.jsonl"));
         if (args.resumeFromCheckpoint != null) {
@@ -229,8 +229,8 @@ public final class TrainerLoop<B> {
         progress.log(record);
     }
 
-    /** AdamW over the trainable parameters: weight decay on matrices, none on vectors (biases, norm weights). */
-    private AdamW optimizer() {
+    /** AdamW over {@code trainable}: weight decay on matrices, none on vectors (biases, norm weights), as transformers groups them. */
+    public static AdamW adamW(TrainingArguments args, Map<String, Tensor> trainable) {
         List<Tensor> decay = new ArrayList<>(), noDecay = new ArrayList<>();
         for (Tensor t : trainable.values()) (t.rank() >= 2 ? decay : noDecay).add(t);
         List<ParamGroup> groups = new ArrayList<>();

@@ -1,0 +1,419 @@
+package dev.align4j.train.ppo;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.align4j.data.Dataset;
+import dev.align4j.data.DatasetOptions;
+import dev.align4j.data.Datasets;
+import dev.align4j.data.Row;
+import dev.align4j.generate.Completion;
+import dev.align4j.generate.Generator;
+import dev.align4j.generate.Request;
+import dev.align4j.generate.SamplingParams;
+import dev.align4j.io.JsonLines;
+import dev.align4j.io.chat.ChatTemplate;
+import dev.align4j.io.hf.HfModels;
+import dev.align4j.io.hf.LoadOptions;
+import dev.align4j.io.hf.LoadedModel;
+import dev.align4j.io.hf.ScoreModels;
+import dev.align4j.io.peft.PeftAdapters;
+import dev.align4j.io.tokenizer.Tokenizer;
+import dev.align4j.models.CausalLM;
+import dev.align4j.models.PackedBatch;
+import dev.align4j.models.ScoreModel;
+import dev.align4j.tensor.Autograd;
+import dev.align4j.tensor.Elementwise;
+import dev.align4j.tensor.LogProbs;
+import dev.align4j.tensor.ShapeOps;
+import dev.align4j.tensor.Tensor;
+import dev.align4j.tensor.optim.AdamW;
+import dev.align4j.tensor.optim.GradClip;
+import dev.align4j.tensor.optim.LrSchedule;
+import dev.align4j.train.MetricsLog;
+import dev.align4j.train.PeftArguments;
+import dev.align4j.train.Policy;
+import dev.align4j.train.Progress;
+import dev.align4j.train.TrainerLoop;
+import dev.align4j.train.loss.PpoAdvantages;
+import dev.align4j.train.loss.PpoLoss;
+import dev.align4j.train.reward.RewardModels;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+
+/**
+ * Proximal policy optimisation against a reward model, as TRL's {@code PPOTrainer}: stage 3 of the
+ * InstructGPT pipeline (Ouyang et al. 2022, arXiv:2203.02155, §3.5; the recipe of Ziegler et al. 2019,
+ * "Fine-Tuning Language Models from Human Preferences", arXiv:1909.08593).
+ *
+ * <p>One update, top to bottom (trl/experimental/ppo/ppo_trainer.py, {@code train}):
+ * <ol>
+ * <li>Rollout: the batch's prompts are completed by the generation engine (all at once, continuous
+ * batching over the KV cache), sampled at {@code temperature}, at most {@code response_length} tokens,
+ * ending at the stop token when one is set; the engine gives each token's log-prob under the
+ * sampling distribution, the policy's old log-probs.</li>
+ * <li>Scoring, without gradients, in packed batches of {@code local_rollout_forward_batch_size}
+ * sequences: the reference's log-probs of the response tokens (its logits divided by the
+ * temperature too; with LoRA the reference is the policy with its adapters off), the value model's
+ * value of each response position (the state before the token), and the reward model's score of
+ * each prompt + response, less {@code missing_eos_penalty} when the response has no EOS.</li>
+ * <li>Advantages ({@link PpoAdvantages}): per-token reward {@code −kl_coef·kl_t} plus the score on
+ * the last token, GAE, whitened advantages.</li>
+ * <li>{@code num_ppo_epochs} passes over the batch in a fresh random order, each split into
+ * {@code num_mini_batches} optimizer steps of {@code gradient_accumulation_steps} micro-batches of
+ * {@code per_device_train_batch_size} responses: the clipped policy loss plus {@code vf_coef} times the
+ * clipped value loss ({@link PpoLoss}), the policy and value model trained together; gradient
+ * clipping to {@code max_grad_norm}; the learning rate of the schedule at this update.</li>
+ * <li>TRL's metrics, one record per update in {@code metrics.jsonl}.</li>
+ * </ol>
+ *
+ * <p>Deviations from TRL, all from batches being packed rather than padded: a response is its
+ * generated tokens up to and including the stop token (no pad positions), so the score is added at
+ * the response's last token and the value after it is 0, where TRL's padding places the score one
+ * position past the last token when there is room. What it is not yet: checkpoints during the run
+ * or resume (the policy is saved at the end), sample generations, or a reward model with another
+ * tokenizer (refused).
+ */
+public final class PpoTrainer {
+    private PpoTrainer() {}
+
+    /** A run's end: the updates done and the last update's metrics. */
+    public record Result(int updates, Map<String, Double> lastMetrics, Path outputDir) {}
+
+    /** One prompt's rollout: its tokens and everything the epochs need, per response token. */
+    record Sample(int[] query, int[] response, float[] logprobs, float[] refLogprobs, float[] values, double score, double judgeScore) {}
+
+    /** Trains the policy of {@code c} and saves it in output_dir. */
+    public static Result run(PPOConfig c, Progress progress) throws IOException {
+        c.validate();
+        Path sftDir = Path.of(c.sftModelPath);
+        LoadedModel loaded = HfModels.load(sftDir, LoadOptions.defaults().withLoadIn4Bit(PeftArguments.quantization(c)));
+        Policy policy = Policy.of(c, loaded, c.sftModelPath);
+        CausalLM model = policy.model();
+        Tokenizer tokenizer = Tokenizer.load(sftDir);
+        RewardModels.Opened reward = RewardModels.open(Path.of(c.rewardModelPath));
+        requireSameTokenizer(sftDir, reward.tokenizer());
+        RewardModels.Opened judge = c.judgeModelPath == null ? null : RewardModels.open(Path.of(c.judgeModelPath));
+        if (judge != null) requireSameTokenizer(sftDir, judge.tokenizer());
+        if (c.valueModelPath == null && PeftAdapters.isAdapter(Path.of(c.rewardModelPath))) {
+            throw new IllegalArgumentException("config: reward_model_path " + c.rewardModelPath + " is a LoRA adapter; set value_model_path to a"
+                    + " model folder to start the value model from");
+        }
+        ScoreModel value = ScoreModels.load(Path.of(c.valueModelPath != null ? c.valueModelPath : c.rewardModelPath), LoadOptions.defaults(),
+                reward.model().padTokenId(), c.seed).model();
+        value.backbone().gradientCheckpointing(c.gradientCheckpointing);
+        CausalLM reference = policy.lora() != null ? null : HfModels.load(sftDir).model();
+
+        List<int[]> prompts = prompts(c, tokenizer, sftDir);
+        int batch = c.rolloutBatch();
+        if (prompts.size() < batch) {
+            throw new IllegalArgumentException(c.datasetName + ": " + prompts.size() + " prompts, fewer than one batch of " + batch
+                    + " (per_device_train_batch_size × gradient_accumulation_steps); add prompts or lower the batch");
+        }
+        int longest = prompts.stream().mapToInt(p -> p.length).max().orElseThrow();
+        if (longest + c.responseLength > model.contextLength()) {
+            throw new IllegalArgumentException("config: response_length " + c.responseLength + " after the longest prompt (" + longest
+                    + " tokens) is " + (longest + c.responseLength) + " tokens, beyond the model's context of " + model.contextLength()
+                    + "; lower response_length or set max_prompt_length");
+        }
+        int eos = tokenizer.eosTokenId().orElseThrow(() -> new IllegalArgumentException(sftDir + ": the tokenizer has no EOS token"));
+        int[] stop = c.stopTokenId != null ? new int[] {c.stopTokenId} : "eos".equals(c.stopToken) ? new int[] {eos} : new int[0];
+        long episodes = c.totalEpisodes != null ? c.totalEpisodes : (long) (c.numTrainEpochs * prompts.size());
+        int updates = c.maxSteps > 0 ? c.maxSteps : (int) Math.ceil((double) episodes / batch);
+
+        Map<String, Tensor> trainable = new LinkedHashMap<>(policy.trainable());
+        value.parameters().forEach((name, t) -> trainable.put("value_model." + name, t));
+        for (Tensor t : trainable.values()) t.requiresGrad(true);
+        AdamW optimizer = TrainerLoop.adamW(c, trainable);
+        LrSchedule schedule = c.schedule(updates);
+        Generator generator = new Generator(model, Math.max(1, Math.min(batch, 64))); // made after requiresGrad: it reads live weights
+        PpoAdvantages.Options advantages = new PpoAdvantages.Options(c.klCoef, PpoAdvantages.KlEstimator.of(c.klEstimator), c.gamma, c.lam,
+                c.whitenRewards);
+        PpoLoss.Options losses = new PpoLoss.Options(c.cliprange, c.cliprangeValue, c.vfCoef);
+
+        Path outputDir = Path.of(c.outputDir);
+        Files.createDirectories(outputDir);
+        MetricsLog log = new MetricsLog(outputDir.resolve("metrics.jsonl"));
+        log.restart(JsonLines.MAPPER.createArrayNode());
+        progress.message("ppo: " + prompts.size() + " prompts, " + updates + " updates of " + batch + " responses; reference: "
+                + (reference == null ? "the base with the adapters off" : "a frozen copy of " + c.sftModelPath));
+        progress.start(updates, 0);
+        Random order = new Random(c.seed);
+        long start = System.nanoTime(), episode = 0;
+        Map<String, Double> metrics = Map.of();
+        List<int[]> shuffled = new ArrayList<>();
+        for (int update = 1; update <= updates; update++) {
+            List<int[]> queries = new ArrayList<>(batch);
+            for (int i = 0; i < batch; i++) {
+                if (shuffled.isEmpty()) {
+                    shuffled.addAll(prompts);
+                    Collections.shuffle(shuffled, order);
+                }
+                queries.add(shuffled.removeLast());
+            }
+            episode += batch;
+            List<Sample> samples = rollout(c, generator, model, reference, policy, reward.model(), judge == null ? null : judge.model(), value,
+                    queries, stop, eos, update);
+            float[][] logprobs = new float[batch][], ref = new float[batch][], values = new float[batch][];
+            double[] scores = new double[batch];
+            for (int i = 0; i < batch; i++) {
+                logprobs[i] = samples.get(i).logprobs();
+                ref[i] = samples.get(i).refLogprobs();
+                values[i] = samples.get(i).values();
+                scores[i] = samples.get(i).score();
+            }
+            PpoAdvantages.Rollout r = PpoAdvantages.compute(advantages, logprobs, ref, values, scores);
+            double lr = schedule.learningRate(update - 1);
+            optimizer.setLearningRate(lr);
+            Map<String, Double> stats = epochs(c, losses, model, policy, value, samples, r, optimizer, order);
+
+            metrics = new LinkedHashMap<>();
+            metrics.put("eps", Math.floor(episode / ((System.nanoTime() - start) / 1e9)));
+            metrics.putAll(r.metrics());
+            if (judge != null) metrics.put("objective/judge_scores", samples.stream().mapToDouble(Sample::judgeScore).average().orElseThrow());
+            metrics.putAll(stats);
+            long eosCount = 0, length = 0;
+            for (Sample s : samples) {
+                for (int t : s.response()) if (t == eos) eosCount++;
+                length += s.response().length;
+            }
+            metrics.put("val/num_eos_tokens", (double) eosCount);
+            metrics.put("completions/mean_length", (double) length / batch);
+            metrics.put("lr", lr);
+            metrics.put("episode", (double) episode);
+            ObjectNode record = JsonLines.MAPPER.createObjectNode();
+            metrics.forEach(record::put);
+            record.put("epoch", (double) episode / prompts.size());
+            record.put("step", update);
+            log.append(record);
+            if (update % c.loggingSteps == 0 || update == 1 || update == updates) progress.log(record);
+            progress.step(update, stats.get("loss/policy_avg"), length);
+        }
+        progress.finish();
+        policy.state().save(outputDir);
+        return new Result(updates, metrics, outputDir);
+    }
+
+    /** Generates each query's response and scores it with the reference, value, reward and judge models, without gradients. */
+    static List<Sample> rollout(PPOConfig c, Generator generator, CausalLM model, CausalLM reference, Policy policy, ScoreModel reward,
+                                ScoreModel judge, ScoreModel value, List<int[]> queries, int[] stop, int eos, int update) {
+        List<Request> requests = new ArrayList<>(queries.size());
+        for (int i = 0; i < queries.size(); i++) {
+            requests.add(new Request(queries.get(i), new SamplingParams(1, c.responseLength, c.temperature, 0, 1, 0, 1,
+                    c.seed + (long) update * queries.size() + i, stop)));
+        }
+        List<Completion> completions = new ArrayList<>();
+        try (var g = Autograd.noGrad()) {
+            for (List<Completion> cs : generator.generate(requests)) completions.add(cs.getFirst());
+        }
+        List<Sample> out = new ArrayList<>(queries.size());
+        int chunk = c.localRolloutForwardBatchSize;
+        for (int from = 0; from < queries.size(); from += chunk) {
+            List<int[]> q = queries.subList(from, Math.min(from + chunk, queries.size()));
+            List<int[]> r = new ArrayList<>();
+            for (int i = 0; i < q.size(); i++) r.add(completions.get(from + i).tokenIds());
+            Packed p = Packed.of(q, r);
+            float[] refLp, vals, scores, judged = null;
+            try (var g = Autograd.noGrad()) {
+                if (reference != null) {
+                    refLp = p.logprobs(reference, c.temperature).toArray();
+                } else {
+                    try (var off = policy.lora().disabled()) {
+                        refLp = p.logprobs(model, c.temperature).toArray();
+                    }
+                }
+                vals = ShapeOps.indexSelect(value.tokenScores(p.batch()), 0, p.rows()).toArray();
+                scores = reward.sequenceScores(p.batch()).toArray();
+                if (judge != null) judged = judge.sequenceScores(p.batch()).toArray();
+            }
+            int at = 0;
+            for (int i = 0; i < q.size(); i++) {
+                int[] resp = r.get(i);
+                int n = resp.length;
+                boolean hasEos = Arrays.stream(resp).anyMatch(t -> t == eos);
+                double score = scores[i] - (!hasEos && c.missingEosPenalty != null ? c.missingEosPenalty : 0);
+                out.add(new Sample(q.get(i), resp, completions.get(from + i).logprobs(), Arrays.copyOfRange(refLp, at, at + n),
+                        Arrays.copyOfRange(vals, at, at + n), score, judged == null ? Double.NaN : judged[i]));
+                at += n;
+            }
+        }
+        return out;
+    }
+
+    /** The PPO epochs over one rollout batch; TRL's per-update statistics, means over every micro-batch. */
+    static Map<String, Double> epochs(PPOConfig c, PpoLoss.Options losses, CausalLM model, Policy policy, ScoreModel value,
+                                      List<Sample> samples, PpoAdvantages.Rollout r, AdamW optimizer, Random order) {
+        int b = samples.size(), mini = b / c.numMiniBatches, micro = c.perDeviceTrainBatchSize;
+        Map<String, List<Double>> stats = new LinkedHashMap<>();
+        List<Tensor> params = optimizer.params();
+        if (policy.lora() != null) policy.lora().setTraining(true);
+        try {
+            for (int epoch = 0; epoch < c.numPpoEpochs; epoch++) {
+                List<Integer> perm = new ArrayList<>();
+                for (int i = 0; i < b; i++) perm.add(i);
+                Collections.shuffle(perm, order);
+                for (int m = 0; m < b; m += mini) {
+                    int steps = 0;
+                    for (int u = m; u < m + mini; u += micro) {
+                        List<Integer> idx = perm.subList(u, Math.min(u + micro, m + mini));
+                        List<int[]> q = new ArrayList<>(), resp = new ArrayList<>();
+                        List<float[]> old = new ArrayList<>(), adv = new ArrayList<>(), vOld = new ArrayList<>(), ret = new ArrayList<>();
+                        for (int i : idx) {
+                            Sample s = samples.get(i);
+                            q.add(s.query());
+                            resp.add(s.response());
+                            old.add(s.logprobs());
+                            vOld.add(s.values());
+                            adv.add(toFloat(r.advantages()[i]));
+                            ret.add(toFloat(r.returns()[i]));
+                        }
+                        Packed p = Packed.of(q, resp);
+                        Tensor scaled = p.scaledLogits(model, c.temperature);
+                        Tensor newLp = ShapeOps.indexSelect(LogProbs.tokenLogProbs(scaled, p.labels(), PackedBatch.IGNORE), 0, p.rows());
+                        Tensor vpred = ShapeOps.indexSelect(value.tokenScores(p.batch()), 0, p.rows());
+                        PpoLoss.Result loss = PpoLoss.compute(losses, newLp, flat(old), flat(adv), vpred, flat(vOld), flat(ret));
+                        Elementwise.mulScalar(loss.loss(), 1f / c.gradientAccumulationSteps).backward();
+                        loss.metrics().forEach((k, v) -> stats.computeIfAbsent(k, x -> new ArrayList<>()).add(v));
+                        stats.computeIfAbsent("policy/entropy", x -> new ArrayList<>()).add(entropy(scaled.detach(), p.rows()));
+                        steps++;
+                    }
+                    double norm = GradClip.totalNorm(params);
+                    optimizer.stepAndZeroGrad(c.maxGradNorm > 0 ? GradClip.coefficient(norm, c.maxGradNorm) : 1f);
+                    stats.computeIfAbsent("grad_norm", x -> new ArrayList<>()).add(norm);
+                }
+            }
+        } finally {
+            if (policy.lora() != null) policy.lora().setTraining(false);
+        }
+        Map<String, Double> out = new LinkedHashMap<>();
+        stats.forEach((k, v) -> {
+            double mean = v.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+            out.put(k.equals("val/ratio") || k.equals("grad_norm") ? k : k + "_avg", mean);
+            if (k.equals("val/ratio")) {
+                double var = v.stream().mapToDouble(x -> (x - mean) * (x - mean)).sum() / Math.max(1, v.size() - 1);
+                out.put("val/ratio_var", var);
+            }
+        });
+        return out;
+    }
+
+    /** The mean entropy of the sampling distributions at the response rows: logsumexp(x) − Σ softmax(x)·x. */
+    static double entropy(Tensor logits, int[] rows) {
+        float[] x = logits.toArray();
+        int v = logits.dim(1);
+        double sum = 0;
+        for (int row : rows) {
+            double max = Double.NEGATIVE_INFINITY;
+            for (int j = 0; j < v; j++) max = Math.max(max, x[row * v + j]);
+            double z = 0, dot = 0;
+            for (int j = 0; j < v; j++) {
+                double e = Math.exp(x[row * v + j] - max);
+                z += e;
+                dot += e * x[row * v + j];
+            }
+            sum += Math.log(z) + max - dot / z;
+        }
+        return sum / Math.max(1, rows.length);
+    }
+
+    /**
+     * Prompts packed with their responses, unshared: {@code batch} the sequences {@code query ++ response},
+     * {@code rows} the row of each response token's state (the token before it, whose logits predict it
+     * and whose hidden state is its value), {@code labels} the response tokens on those rows.
+     */
+    record Packed(PackedBatch batch, int[] rows, int[] labels) {
+        static Packed of(List<int[]> queries, List<int[]> responses) {
+            List<int[]> sequences = new ArrayList<>(queries.size());
+            int total = 0, n = 0;
+            for (int i = 0; i < queries.size(); i++) {
+                int[] q = queries.get(i), r = responses.get(i), s = Arrays.copyOf(q, q.length + r.length);
+                System.arraycopy(r, 0, s, q.length, r.length);
+                sequences.add(s);
+                total += s.length;
+                n += r.length;
+            }
+            int[] rows = new int[n], labels = new int[total];
+            Arrays.fill(labels, PackedBatch.IGNORE);
+            int start = 0, k = 0;
+            for (int i = 0; i < queries.size(); i++) {
+                int p = queries.get(i).length;
+                int[] r = responses.get(i);
+                for (int t = 0; t < r.length; t++) {
+                    rows[k++] = start + p - 1 + t;
+                    labels[start + p - 1 + t] = r[t];
+                }
+                start += p + r.length;
+            }
+            return new Packed(PackedBatch.of(sequences), rows, labels);
+        }
+
+        /** The model's logits divided by the sampling temperature (T, V). */
+        Tensor scaledLogits(CausalLM model, double temperature) {
+            return Elementwise.mulScalar(model.logits(batch), (float) (1 / temperature));
+        }
+
+        /** The response tokens' log-probs at the sampling temperature (N). */
+        Tensor logprobs(CausalLM model, double temperature) {
+            return ShapeOps.indexSelect(LogProbs.tokenLogProbs(scaledLogits(model, temperature), labels, PackedBatch.IGNORE), 0, rows);
+        }
+    }
+
+    /** The prompts of the data: a "prompt" string (tokenized with the tokenizer's special tokens) or messages (the chat template with the generation prompt). */
+    static List<int[]> prompts(PPOConfig c, Tokenizer tokenizer, Path modelDir) {
+        Dataset rows = Datasets.load(c.datasetName, c.datasetTrainSplit, DatasetOptions.DEFAULT.withSkipInvalidRows(c.skipInvalidRows));
+        Optional<ChatTemplate> template = tokenizer.config().chatTemplate().isPresent() ? Optional.of(ChatTemplate.of(tokenizer)) : Optional.empty();
+        List<int[]> out = new ArrayList<>(rows.size());
+        for (Row row : rows) {
+            if (!row.has("prompt")) throw row.error("has no prompt column; PPO takes prompt rows (a string or messages)");
+            int[] ids;
+            if (row.get("prompt").isTextual()) {
+                ids = tokenizer.encode(row.get("prompt").asText(), true);
+            } else {
+                ChatTemplate chat = template.orElseThrow(() -> row.error("prompt", "is a conversation but " + modelDir
+                        + " has no chat template"));
+                ids = ChatTemplate.tokenizeRendered(tokenizer, chat.render(dev.align4j.data.Conversations.messages(row, "prompt"), true));
+            }
+            if (ids.length == 0) throw row.error("prompt", "gives no tokens");
+            if (c.maxPromptLength != null && ids.length > c.maxPromptLength) {
+                ids = Arrays.copyOfRange(ids, ids.length - c.maxPromptLength, ids.length);
+            }
+            out.add(ids);
+        }
+        return out;
+    }
+
+    /** The reward model must read the policy's token ids: refused, naming both files, when the tokenizers differ. */
+    static void requireSameTokenizer(Path policyDir, Path rewardTokenizerDir) throws IOException {
+        Path a = policyDir.resolve("tokenizer.json"), b = rewardTokenizerDir.resolve("tokenizer.json");
+        if (!Files.isRegularFile(b) || Files.mismatch(a, b) != -1) {
+            throw new IllegalArgumentException(b + " differs from " + a + ": the reward model must share the policy's tokenizer, "
+                    + "since it scores the policy's token ids (train the reward model from the SFT model)");
+        }
+    }
+
+    private static float[] toFloat(double[] x) {
+        float[] f = new float[x.length];
+        for (int i = 0; i < x.length; i++) f[i] = (float) x[i];
+        return f;
+    }
+
+    private static float[] flat(List<float[]> parts) {
+        int n = 0;
+        for (float[] p : parts) n += p.length;
+        float[] out = new float[n];
+        int at = 0;
+        for (float[] p : parts) {
+            System.arraycopy(p, 0, out, at, p.length);
+            at += p.length;
+        }
+        return out;
+    }
+}

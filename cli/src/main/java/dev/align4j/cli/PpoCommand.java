@@ -19,7 +19,8 @@ import java.util.concurrent.Callable;
  * {@code align4j ppo --config ppo.yaml [--key value ...]}: PPO against a reward model with TRL's
  * PPOConfig names ({@link PPOConfig}); {@code --help} lists every key with its default. It reads its
  * config as the other training commands do ({@link TrainCommand}), but runs its own loop of rollouts
- * and PPO epochs rather than the shared trainer loop.
+ * and PPO epochs rather than the shared trainer loop. Ctrl-C finishes the update in progress, saves
+ * a checkpoint and exits; {@code --resume_from_checkpoint true} continues from the latest one.
  */
 @Command(name = "ppo", mixinStandardHelpOptions = true,
         description = "PPO against a reward model (TRL's PPOTrainer): --config ppo.yaml, then any key as --key value.")
@@ -38,9 +39,10 @@ public final class PpoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PPOConfig c = Configs.load(config, overrides, PPOConfig.class);
         var err = spec.commandLine().getErr();
-        PpoTrainer.Result r = PpoTrainer.run(c, Progress.forConsole(c.disableTqdm, err));
-        err.println("done at update " + r.updates() + " → " + r.outputDir());
-        return 0;
+        PpoTrainer trainer = PpoTrainer.create(c, Progress.forConsole(c.disableTqdm, err));
+        PpoTrainer.Result r = Training.untilInterrupted(trainer::requestStop, trainer::run, err);
+        err.println((r.stoppedEarly() ? "stopped" : "done") + " at update " + r.updates() + " → " + r.outputDir());
+        return r.stoppedEarly() ? 130 : 0;
     }
 
     /** The keys and their defaults, shown under {@code --help}. */

@@ -105,6 +105,40 @@ class PpoCommandTest {
         assertEquals(j.get("objective/judge_scores").asDouble() - 1.5 * withoutEos, j.get("objective/scores").asDouble(), 1e-5, j.toString());
     }
 
+    /** A run resumed from its update-2 checkpoint (policy, value model, optimizer) ends bit-identical to one that never stopped. */
+    @Test
+    void aResumedRunEndsBitIdentical(@TempDir Path dir) throws IOException {
+        Path whole = dir.resolve("whole"), resumed = dir.resolve("resumed");
+        Object[] r = RewardCommandTest.run(args(whole, "--max_steps", "4", "--save_steps", "2", "--per_device_train_batch_size", "4",
+                "--num_mini_batches", "2"));
+        assertEquals(0, r[0], (String) r[2]);
+        assertTrue(Files.isRegularFile(whole.resolve("checkpoint-2/value_model/model.safetensors")), "the value model is checkpointed");
+        copyTree(whole.resolve("checkpoint-2"), resumed.resolve("checkpoint-2"));
+        r = RewardCommandTest.run(args(resumed, "--max_steps", "4", "--save_steps", "2", "--per_device_train_batch_size", "4",
+                "--num_mini_batches", "2", "--resume_from_checkpoint", "true"));
+        assertEquals(0, r[0], (String) r[2]);
+        assertEquals(-1, Files.mismatch(whole.resolve("model.safetensors"), resumed.resolve("model.safetensors")), "the final policies");
+        assertEquals(-1, Files.mismatch(whole.resolve("checkpoint-4/value_model/model.safetensors"),
+                resumed.resolve("checkpoint-4/value_model/model.safetensors")), "the final value models");
+        List<JsonNode> a = SftCommandTest.metrics(whole), b = SftCommandTest.metrics(resumed);
+        assertEquals(4, b.size());
+        for (int i = 0; i < 4; i++) {
+            ((com.fasterxml.jackson.databind.node.ObjectNode) a.get(i)).remove("eps");
+            ((com.fasterxml.jackson.databind.node.ObjectNode) b.get(i)).remove("eps");
+            assertEquals(a.get(i), b.get(i), "update " + (i + 1));
+        }
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (var files = Files.walk(from)) {
+            for (Path f : files.toList()) {
+                Path target = to.resolve(from.relativize(f).toString());
+                if (Files.isDirectory(f)) Files.createDirectories(target);
+                else Files.copy(f, target);
+            }
+        }
+    }
+
     @Test
     void badInputIsRefusedBeforeAnyCompute(@TempDir Path dir) throws IOException {
         Object[] r = RewardCommandTest.run(args(dir.resolve("a"), "--per_device_train_batch_size", "64", "--num_mini_batches", "1"));

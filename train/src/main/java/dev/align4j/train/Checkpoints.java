@@ -37,14 +37,14 @@ import java.util.stream.Stream;
  * ones intact; leftover temporary folders are deleted by the next save. {@code save_total_limit}
  * deletes the oldest checkpoints after a save.
  */
-final class Checkpoints {
+public final class Checkpoints {
     private Checkpoints() {}
 
     static final String PREFIX = "checkpoint-";
     private static final Pattern NAME = Pattern.compile("checkpoint-(\\d+)");
 
     /** Writes checkpoint {@code state.globalStep} into {@code outputDir}; returns its folder. */
-    static Path save(Path outputDir, TrainingArguments args, TrainerState state, ObjectNodeSupplier trainerState,
+    public static Path save(Path outputDir, TrainingArguments args, TrainerState state, ObjectNodeSupplier trainerState,
                      ModelState model, Map<String, Tensor> trainable, AdamW optimizer) throws IOException {
         Files.createDirectories(outputDir);
         try (Stream<Path> old = Files.list(outputDir)) {
@@ -76,12 +76,12 @@ final class Checkpoints {
         return target;
     }
 
-    interface ObjectNodeSupplier {
+    public interface ObjectNodeSupplier {
         com.fasterxml.jackson.databind.node.ObjectNode get();
     }
 
     /** Completed checkpoints in {@code outputDir}, by step. */
-    static List<Path> list(Path outputDir) throws IOException {
+    public static List<Path> list(Path outputDir) throws IOException {
         if (!Files.isDirectory(outputDir)) return List.of();
         try (Stream<Path> s = Files.list(outputDir)) {
             return s.filter(p -> Files.isDirectory(p) && NAME.matcher(p.getFileName().toString()).matches())
@@ -96,7 +96,7 @@ final class Checkpoints {
     }
 
     /** {@code resume_from_checkpoint}: "true" is the latest checkpoint in output_dir, anything else a folder. */
-    static Path resolve(Path outputDir, String resumeFrom) throws IOException {
+    public static Path resolve(Path outputDir, String resumeFrom) throws IOException {
         if (resumeFrom.equalsIgnoreCase("true")) {
             List<Path> all = list(outputDir);
             if (all.isEmpty()) throw new IllegalArgumentException("resume_from_checkpoint: no checkpoint-N folder in " + outputDir);
@@ -122,7 +122,7 @@ final class Checkpoints {
         SafetensorsWriter.write(file, SafetensorsWriter.entries(tensors, DType.F32), Map.of("format", "pt", "step", Long.toString(step)));
     }
 
-    static void readOptimizer(Path file, Map<String, Tensor> trainable, AdamW optimizer) throws IOException {
+    public static void readOptimizer(Path file, Map<String, Tensor> trainable, AdamW optimizer) throws IOException {
         if (!Files.isRegularFile(file)) throw new IllegalArgumentException(file + ": missing; the checkpoint cannot resume");
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
             long step = Long.parseLong(f.metadata().getOrDefault("step", "0"));

@@ -16,15 +16,15 @@ import java.nio.file.Path;
  * {@code global_step}: each epoch's batches are a function of the seed and the epoch, so the loop
  * skips to step {@code global_step} of them (transformers skips batches the same way).
  */
-final class TrainerState {
-    static final String FILE = "trainer_state.json";
+public final class TrainerState {
+    public static final String FILE = "trainer_state.json";
 
-    int globalStep;
-    double epoch;
-    long numInputTokensSeen;
-    final ArrayNode logHistory = JsonLines.MAPPER.createArrayNode();
+    public int globalStep;
+    public double epoch;
+    public long numInputTokensSeen;
+    public final ArrayNode logHistory = JsonLines.MAPPER.createArrayNode();
 
-    ObjectNode toJson(TrainingArguments args, int maxSteps, double numTrainEpochs) {
+    public ObjectNode toJson(TrainingArguments args, int maxSteps, double numTrainEpochs) {
         ObjectNode o = JsonLines.MAPPER.createObjectNode();
         o.putNull("best_metric");
         o.putNull("best_model_checkpoint");
@@ -47,7 +47,7 @@ final class TrainerState {
         return o;
     }
 
-    static TrainerState read(Path checkpoint) throws IOException {
+    public static TrainerState read(Path checkpoint) throws IOException {
         Path file = checkpoint.resolve(FILE);
         if (!Files.isRegularFile(file)) throw new IllegalArgumentException(checkpoint + ": no " + FILE + "; not a checkpoint folder");
         var json = JsonLines.MAPPER.readTree(file.toFile());

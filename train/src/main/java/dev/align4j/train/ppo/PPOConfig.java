@@ -109,6 +109,7 @@ public class PPOConfig extends TrainingArguments {
         if (!(vfCoef >= 0)) throw bad("vf_coef", vfCoef, "must be >= 0");
         if (!(gamma >= 0 && gamma <= 1)) throw bad("gamma", gamma, "must be in [0, 1]");
         if (!(lam >= 0 && lam <= 1)) throw bad("lam", lam, "must be in [0, 1]");
+        if ("epoch".equals(saveStrategy)) throw bad("save_strategy", saveStrategy, "has no epochs to end in PPO; use \"steps\" (save_steps counts updates) or \"no\"");
         if (maxPromptLength != null && maxPromptLength < 1) throw bad("max_prompt_length", maxPromptLength, "must be >= 1");
         if (whitenRewards && rolloutBatch() / numMiniBatches < 8) {
             throw bad("whiten_rewards", true, "needs mini-batches of at least 8 responses (TRL's check), got " + rolloutBatch() / numMiniBatches);

@@ -28,14 +28,18 @@ import dev.align4j.tensor.Tensor;
 import dev.align4j.tensor.optim.AdamW;
 import dev.align4j.tensor.optim.GradClip;
 import dev.align4j.tensor.optim.LrSchedule;
+import dev.align4j.train.Checkpoints;
 import dev.align4j.train.MetricsLog;
+import dev.align4j.train.ModelState;
 import dev.align4j.train.PeftArguments;
 import dev.align4j.train.Policy;
 import dev.align4j.train.Progress;
 import dev.align4j.train.TrainerLoop;
+import dev.align4j.train.TrainerState;
 import dev.align4j.train.loss.PpoAdvantages;
 import dev.align4j.train.loss.PpoLoss;
 import dev.align4j.train.reward.RewardModels;
+import dev.align4j.train.reward.ScoreModelState;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -78,149 +82,249 @@ import java.util.Random;
  * <p>Deviations from TRL, all from batches being packed rather than padded: a response is its
  * generated tokens up to and including the stop token (no pad positions), so the score is added at
  * the response's last token and the value after it is 0, where TRL's padding places the score one
- * position past the last token when there is room. What it is not yet: checkpoints during the run
- * or resume (the policy is saved at the end), sample generations, or a reward model with another
- * tokenizer (refused).
+ * position past the last token when there is room. What it is not yet: sample generations, or a
+ * reward model with another tokenizer (refused).
  */
 public final class PpoTrainer {
-    private PpoTrainer() {}
-
-    /** A run's end: the updates done and the last update's metrics. */
-    public record Result(int updates, Map<String, Double> lastMetrics, Path outputDir) {}
+    /** How a run ended: the updates done, whether a stop request ended it early, and the last update's metrics. */
+    public record Result(int updates, boolean stoppedEarly, Map<String, Double> lastMetrics, Path outputDir) {}
 
     /** One prompt's rollout: its tokens and everything the epochs need, per response token. */
     record Sample(int[] query, int[] response, float[] logprobs, float[] refLogprobs, float[] values, double score, double judgeScore) {}
 
-    /** Trains the policy of {@code c} and saves it in output_dir. */
-    public static Result run(PPOConfig c, Progress progress) throws IOException {
+    /**
+     * One update's metrics and the seconds each phase took: generation (the engine), scoring (the
+     * reference, value, reward and judge models over the responses) and optimisation (advantages and
+     * the PPO epochs).
+     */
+    public record Update(Map<String, Double> metrics, double generateSeconds, double scoreSeconds, double optimiseSeconds) {}
+
+    private final PPOConfig c;
+    private final Policy policy;
+    private final CausalLM model, reference; // reference null: the policy with its adapters off
+    private final ScoreModel reward, judge, value;
+    private final ModelState checkpointed; // the policy and the value model
+    private final List<int[]> prompts;
+    private final int batch, updates, eos;
+    private final int[] stop;
+    private final Map<String, Tensor> trainable;
+    private final AdamW optimizer;
+    private final LrSchedule schedule;
+    private final Generator generator;
+    private final Progress progress;
+    private volatile boolean stopRequested;
+
+    private PpoTrainer(PPOConfig c, Policy policy, CausalLM reference, ScoreModel reward, ScoreModel judge, ScoreModels.Loaded value,
+                       List<int[]> prompts, int eos, Progress progress) {
+        this.c = c;
+        this.policy = policy;
+        this.model = policy.model();
+        this.reference = reference;
+        this.reward = reward;
+        this.judge = judge;
+        this.value = value.model();
+        this.prompts = prompts;
+        this.eos = eos;
+        this.progress = progress;
+        this.batch = c.rolloutBatch();
+        this.stop = c.stopTokenId != null ? new int[] {c.stopTokenId} : "eos".equals(c.stopToken) ? new int[] {eos} : new int[0];
+        long episodes = c.totalEpisodes != null ? c.totalEpisodes : (long) (c.numTrainEpochs * prompts.size());
+        this.updates = c.maxSteps > 0 ? c.maxSteps : (int) Math.ceil((double) episodes / batch);
+        this.checkpointed = new PpoModelState(policy.state(), new ScoreModelState(value));
+        this.trainable = new LinkedHashMap<>(policy.trainable());
+        this.value.parameters().forEach((name, t) -> trainable.put(PpoModelState.VALUE + "." + name, t));
+        for (Tensor t : trainable.values()) t.requiresGrad(true);
+        this.optimizer = TrainerLoop.adamW(c, trainable);
+        this.schedule = c.schedule(updates);
+        this.generator = new Generator(model, Math.max(1, Math.min(batch, 64))); // made after requiresGrad: it reads live weights
+    }
+
+    /**
+     * Loads the config's models and prompts and checks them before any compute.
+     *
+     * @throws IllegalArgumentException naming the file or key when the prompts are fewer than one batch, a prompt and
+     *                                  response_length overflow the context, or the reward model's tokenizer differs
+     */
+    public static PpoTrainer create(PPOConfig c, Progress progress) throws IOException {
         c.validate();
         Path sftDir = Path.of(c.sftModelPath);
-        LoadedModel loaded = HfModels.load(sftDir, LoadOptions.defaults().withLoadIn4Bit(PeftArguments.quantization(c)));
-        Policy policy = Policy.of(c, loaded, c.sftModelPath);
-        CausalLM model = policy.model();
-        Tokenizer tokenizer = Tokenizer.load(sftDir);
-        RewardModels.Opened reward = RewardModels.open(Path.of(c.rewardModelPath));
-        requireSameTokenizer(sftDir, reward.tokenizer());
-        RewardModels.Opened judge = c.judgeModelPath == null ? null : RewardModels.open(Path.of(c.judgeModelPath));
-        if (judge != null) requireSameTokenizer(sftDir, judge.tokenizer());
         if (c.valueModelPath == null && PeftAdapters.isAdapter(Path.of(c.rewardModelPath))) {
             throw new IllegalArgumentException("config: reward_model_path " + c.rewardModelPath + " is a LoRA adapter; set value_model_path to a"
                     + " model folder to start the value model from");
         }
-        ScoreModel value = ScoreModels.load(Path.of(c.valueModelPath != null ? c.valueModelPath : c.rewardModelPath), LoadOptions.defaults(),
-                reward.model().padTokenId(), c.seed).model();
-        value.backbone().gradientCheckpointing(c.gradientCheckpointing);
-        CausalLM reference = policy.lora() != null ? null : HfModels.load(sftDir).model();
-
+        Tokenizer tokenizer = Tokenizer.load(sftDir);
         List<int[]> prompts = prompts(c, tokenizer, sftDir);
-        int batch = c.rolloutBatch();
-        if (prompts.size() < batch) {
-            throw new IllegalArgumentException(c.datasetName + ": " + prompts.size() + " prompts, fewer than one batch of " + batch
+        if (prompts.size() < c.rolloutBatch()) {
+            throw new IllegalArgumentException(c.datasetName + ": " + prompts.size() + " prompts, fewer than one batch of " + c.rolloutBatch()
                     + " (per_device_train_batch_size × gradient_accumulation_steps); add prompts or lower the batch");
         }
-        int longest = prompts.stream().mapToInt(p -> p.length).max().orElseThrow();
-        if (longest + c.responseLength > model.contextLength()) {
-            throw new IllegalArgumentException("config: response_length " + c.responseLength + " after the longest prompt (" + longest
-                    + " tokens) is " + (longest + c.responseLength) + " tokens, beyond the model's context of " + model.contextLength()
-                    + "; lower response_length or set max_prompt_length");
-        }
         int eos = tokenizer.eosTokenId().orElseThrow(() -> new IllegalArgumentException(sftDir + ": the tokenizer has no EOS token"));
-        int[] stop = c.stopTokenId != null ? new int[] {c.stopTokenId} : "eos".equals(c.stopToken) ? new int[] {eos} : new int[0];
-        long episodes = c.totalEpisodes != null ? c.totalEpisodes : (long) (c.numTrainEpochs * prompts.size());
-        int updates = c.maxSteps > 0 ? c.maxSteps : (int) Math.ceil((double) episodes / batch);
+        RewardModels.Opened reward = RewardModels.open(Path.of(c.rewardModelPath));
+        requireSameTokenizer(sftDir, reward.tokenizer());
+        RewardModels.Opened judge = c.judgeModelPath == null ? null : RewardModels.open(Path.of(c.judgeModelPath));
+        if (judge != null) requireSameTokenizer(sftDir, judge.tokenizer());
 
-        Map<String, Tensor> trainable = new LinkedHashMap<>(policy.trainable());
-        value.parameters().forEach((name, t) -> trainable.put("value_model." + name, t));
-        for (Tensor t : trainable.values()) t.requiresGrad(true);
-        AdamW optimizer = TrainerLoop.adamW(c, trainable);
-        LrSchedule schedule = c.schedule(updates);
-        Generator generator = new Generator(model, Math.max(1, Math.min(batch, 64))); // made after requiresGrad: it reads live weights
-        PpoAdvantages.Options advantages = new PpoAdvantages.Options(c.klCoef, PpoAdvantages.KlEstimator.of(c.klEstimator), c.gamma, c.lam,
-                c.whitenRewards);
-        PpoLoss.Options losses = new PpoLoss.Options(c.cliprange, c.cliprangeValue, c.vfCoef);
+        LoadedModel loaded = HfModels.load(sftDir, LoadOptions.defaults().withLoadIn4Bit(PeftArguments.quantization(c)));
+        int longest = prompts.stream().mapToInt(p -> p.length).max().orElseThrow();
+        if (longest + c.responseLength > loaded.model().contextLength()) {
+            throw new IllegalArgumentException("config: response_length " + c.responseLength + " after the longest prompt (" + longest
+                    + " tokens) is " + (longest + c.responseLength) + " tokens, beyond the model's context of "
+                    + loaded.model().contextLength() + "; lower response_length or set max_prompt_length");
+        }
+        Policy policy = Policy.of(c, loaded, c.sftModelPath);
+        ScoreModels.Loaded value = ScoreModels.load(Path.of(c.valueModelPath != null ? c.valueModelPath : c.rewardModelPath),
+                LoadOptions.defaults(), reward.model().padTokenId(), c.seed);
+        value.model().backbone().gradientCheckpointing(c.gradientCheckpointing);
+        CausalLM reference = policy.lora() != null ? null : HfModels.load(sftDir).model();
+        return new PpoTrainer(c, policy, reference, reward.model(), judge == null ? null : judge.model(), value, prompts, eos, progress);
+    }
 
+    /** Asks the run to stop after the update in progress, saving a checkpoint (SIGINT calls this). */
+    public void requestStop() {
+        stopRequested = true;
+    }
+
+    /**
+     * Runs every update (from a checkpoint with {@code resume_from_checkpoint}), logging one record per
+     * update to {@code metrics.jsonl}, saving {@code checkpoint-N} every {@code save_steps} updates
+     * (the policy, the value model under {@code value_model/}, the optimizer), and the policy in
+     * {@code output_dir} at the end. Every random draw is a function of the seed and the update, so a
+     * resumed run ends bit-identical to one that never stopped.
+     */
+    public Result run() throws IOException {
         Path outputDir = Path.of(c.outputDir);
-        Files.createDirectories(outputDir);
+        TrainerState state = new TrainerState();
         MetricsLog log = new MetricsLog(outputDir.resolve("metrics.jsonl"));
-        log.restart(JsonLines.MAPPER.createArrayNode());
+        Files.createDirectories(outputDir);
+        if (c.resumeFromCheckpoint != null) {
+            Path checkpoint = Checkpoints.resolve(outputDir, c.resumeFromCheckpoint);
+            checkpointed.load(checkpoint);
+            Checkpoints.readOptimizer(checkpoint.resolve("optimizer.safetensors"), trainable, optimizer);
+            state = TrainerState.read(checkpoint);
+            log.restart(state.logHistory);
+            progress.message("resumed from " + checkpoint + " at update " + state.globalStep);
+        } else {
+            log.restart(JsonLines.MAPPER.createArrayNode());
+        }
         progress.message("ppo: " + prompts.size() + " prompts, " + updates + " updates of " + batch + " responses; reference: "
                 + (reference == null ? "the base with the adapters off" : "a frozen copy of " + c.sftModelPath));
-        progress.start(updates, 0);
-        Random order = new Random(c.seed);
-        long start = System.nanoTime(), episode = 0;
+        progress.start(updates, state.globalStep);
+        TrainerState s = state;
+        double epochs = (double) updates * batch / prompts.size();
         Map<String, Double> metrics = Map.of();
-        List<int[]> shuffled = new ArrayList<>();
-        for (int update = 1; update <= updates; update++) {
-            List<int[]> queries = new ArrayList<>(batch);
-            for (int i = 0; i < batch; i++) {
-                if (shuffled.isEmpty()) {
-                    shuffled.addAll(prompts);
-                    Collections.shuffle(shuffled, order);
-                }
-                queries.add(shuffled.removeLast());
-            }
-            episode += batch;
-            List<Sample> samples = rollout(c, generator, model, reference, policy, reward.model(), judge == null ? null : judge.model(), value,
-                    queries, stop, eos, update);
-            float[][] logprobs = new float[batch][], ref = new float[batch][], values = new float[batch][];
-            double[] scores = new double[batch];
-            for (int i = 0; i < batch; i++) {
-                logprobs[i] = samples.get(i).logprobs();
-                ref[i] = samples.get(i).refLogprobs();
-                values[i] = samples.get(i).values();
-                scores[i] = samples.get(i).score();
-            }
-            PpoAdvantages.Rollout r = PpoAdvantages.compute(advantages, logprobs, ref, values, scores);
-            double lr = schedule.learningRate(update - 1);
-            optimizer.setLearningRate(lr);
-            Map<String, Double> stats = epochs(c, losses, model, policy, value, samples, r, optimizer, order);
-
+        long start = System.nanoTime(), episodesHere = 0;
+        while (s.globalStep < updates) {
+            int update = s.globalStep + 1;
+            Update u = update(update);
+            episodesHere += batch;
             metrics = new LinkedHashMap<>();
-            metrics.put("eps", Math.floor(episode / ((System.nanoTime() - start) / 1e9)));
-            metrics.putAll(r.metrics());
-            if (judge != null) metrics.put("objective/judge_scores", samples.stream().mapToDouble(Sample::judgeScore).average().orElseThrow());
-            metrics.putAll(stats);
-            long eosCount = 0, length = 0;
-            for (Sample s : samples) {
-                for (int t : s.response()) if (t == eos) eosCount++;
-                length += s.response().length;
-            }
-            metrics.put("val/num_eos_tokens", (double) eosCount);
-            metrics.put("completions/mean_length", (double) length / batch);
-            metrics.put("lr", lr);
-            metrics.put("episode", (double) episode);
+            metrics.put("eps", Math.floor(episodesHere / ((System.nanoTime() - start) / 1e9)));
+            metrics.putAll(u.metrics());
+            s.globalStep = update;
+            s.epoch = (double) update * batch / prompts.size();
+            s.numInputTokensSeen += Math.round(u.metrics().get("completions/mean_length") * batch);
             ObjectNode record = JsonLines.MAPPER.createObjectNode();
             metrics.forEach(record::put);
-            record.put("epoch", (double) episode / prompts.size());
+            record.put("epoch", s.epoch);
             record.put("step", update);
+            s.logHistory.add(record);
             log.append(record);
             if (update % c.loggingSteps == 0 || update == 1 || update == updates) progress.log(record);
-            progress.step(update, stats.get("loss/policy_avg"), length);
+            progress.step(update, u.metrics().get("loss/policy_avg"), Math.round(u.metrics().get("completions/mean_length") * batch));
+            boolean last = update == updates;
+            if (("steps".equals(c.saveStrategy) && update % c.saveSteps == 0) || (stopRequested && !last)) {
+                Path saved = Checkpoints.save(outputDir, c, s, () -> s.toJson(c, updates, epochs), checkpointed, trainable, optimizer);
+                progress.message("saved " + saved);
+            }
+            if (stopRequested && !last) {
+                progress.finish();
+                progress.message("stopped at update " + update + "; resume with --resume_from_checkpoint true");
+                return new Result(update, true, metrics, outputDir);
+            }
         }
         progress.finish();
         policy.state().save(outputDir);
-        return new Result(updates, metrics, outputDir);
+        Files.writeString(outputDir.resolve(TrainerState.FILE), s.toJson(c, updates, epochs).toPrettyString());
+        return new Result(s.globalStep, false, metrics, outputDir);
     }
 
-    /** Generates each query's response and scores it with the reference, value, reward and judge models, without gradients. */
-    static List<Sample> rollout(PPOConfig c, Generator generator, CausalLM model, CausalLM reference, Policy policy, ScoreModel reward,
-                                ScoreModel judge, ScoreModel value, List<int[]> queries, int[] stop, int eos, int update) {
-        List<Request> requests = new ArrayList<>(queries.size());
-        for (int i = 0; i < queries.size(); i++) {
-            requests.add(new Request(queries.get(i), new SamplingParams(1, c.responseLength, c.temperature, 0, 1, 0, 1,
-                    c.seed + (long) update * queries.size() + i, stop)));
-        }
-        List<Completion> completions = new ArrayList<>();
+    /** Update {@code update} (from 1): its prompts' rollout, advantages and PPO epochs, timed by phase. */
+    public Update update(int update) {
+        List<int[]> queries = queries(update);
+        long t0 = System.nanoTime();
+        List<int[]> responses = new ArrayList<>(batch);
+        List<float[]> logprobs = new ArrayList<>(batch);
         try (var g = Autograd.noGrad()) {
-            for (List<Completion> cs : generator.generate(requests)) completions.add(cs.getFirst());
+            List<Request> requests = new ArrayList<>(batch);
+            for (int i = 0; i < batch; i++) {
+                requests.add(new Request(queries.get(i), new SamplingParams(1, c.responseLength, c.temperature, 0, 1, 0, 1,
+                        c.seed + (long) update * batch + i, stop)));
+            }
+            for (List<Completion> cs : generator.generate(requests)) {
+                responses.add(cs.getFirst().tokenIds());
+                logprobs.add(cs.getFirst().logprobs());
+            }
         }
+        long t1 = System.nanoTime();
+        List<Sample> samples = score(queries, responses, logprobs);
+        long t2 = System.nanoTime();
+        float[][] lp = new float[batch][], ref = new float[batch][], values = new float[batch][];
+        double[] scores = new double[batch];
+        for (int i = 0; i < batch; i++) {
+            lp[i] = samples.get(i).logprobs();
+            ref[i] = samples.get(i).refLogprobs();
+            values[i] = samples.get(i).values();
+            scores[i] = samples.get(i).score();
+        }
+        PpoAdvantages.Rollout r = PpoAdvantages.compute(new PpoAdvantages.Options(c.klCoef, PpoAdvantages.KlEstimator.of(c.klEstimator),
+                c.gamma, c.lam, c.whitenRewards), lp, ref, values, scores);
+        double lr = schedule.learningRate(update - 1);
+        optimizer.setLearningRate(lr);
+        Map<String, Double> stats = epochs(samples, r, update);
+        long t3 = System.nanoTime();
+
+        Map<String, Double> metrics = new LinkedHashMap<>(r.metrics());
+        if (judge != null) metrics.put("objective/judge_scores", samples.stream().mapToDouble(Sample::judgeScore).average().orElseThrow());
+        metrics.putAll(stats);
+        long eosCount = 0, length = 0;
+        for (Sample s : samples) {
+            for (int t : s.response()) if (t == eos) eosCount++;
+            length += s.response().length;
+        }
+        metrics.put("val/num_eos_tokens", (double) eosCount);
+        metrics.put("completions/mean_length", (double) length / batch);
+        metrics.put("lr", lr);
+        metrics.put("episode", (double) update * batch);
+        return new Update(metrics, (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9);
+    }
+
+    /**
+     * The prompts of update {@code update}: the stream of passes over the prompts, each pass shuffled
+     * with {@code seed + pass}, cut into batches (TRL's DataLoader with shuffle and drop_last over
+     * repeated passes, here without dropping: a batch may span two passes).
+     */
+    List<int[]> queries(int update) {
+        List<int[]> out = new ArrayList<>(batch);
+        int n = prompts.size(), pass = -1;
+        List<int[]> order = null;
+        for (long k = (long) (update - 1) * batch; k < (long) update * batch; k++) {
+            if (k / n != pass) {
+                pass = (int) (k / n);
+                order = new ArrayList<>(prompts);
+                Collections.shuffle(order, new Random(c.seed + pass));
+            }
+            out.add(order.get((int) (k % n)));
+        }
+        return out;
+    }
+
+    /** Scores each response with the reference, value, reward and judge models, without gradients. */
+    private List<Sample> score(List<int[]> queries, List<int[]> responses, List<float[]> logprobs) {
         List<Sample> out = new ArrayList<>(queries.size());
         int chunk = c.localRolloutForwardBatchSize;
         for (int from = 0; from < queries.size(); from += chunk) {
-            List<int[]> q = queries.subList(from, Math.min(from + chunk, queries.size()));
-            List<int[]> r = new ArrayList<>();
-            for (int i = 0; i < q.size(); i++) r.add(completions.get(from + i).tokenIds());
-            Packed p = Packed.of(q, r);
+            int to = Math.min(from + chunk, queries.size());
+            Packed p = Packed.of(queries.subList(from, to), responses.subList(from, to));
             float[] refLp, vals, scores, judged = null;
             try (var g = Autograd.noGrad()) {
                 if (reference != null) {
@@ -235,13 +339,13 @@ public final class PpoTrainer {
                 if (judge != null) judged = judge.sequenceScores(p.batch()).toArray();
             }
             int at = 0;
-            for (int i = 0; i < q.size(); i++) {
-                int[] resp = r.get(i);
+            for (int i = from; i < to; i++) {
+                int[] resp = responses.get(i);
                 int n = resp.length;
                 boolean hasEos = Arrays.stream(resp).anyMatch(t -> t == eos);
-                double score = scores[i] - (!hasEos && c.missingEosPenalty != null ? c.missingEosPenalty : 0);
-                out.add(new Sample(q.get(i), resp, completions.get(from + i).logprobs(), Arrays.copyOfRange(refLp, at, at + n),
-                        Arrays.copyOfRange(vals, at, at + n), score, judged == null ? Double.NaN : judged[i]));
+                double score = scores[i - from] - (!hasEos && c.missingEosPenalty != null ? c.missingEosPenalty : 0);
+                out.add(new Sample(queries.get(i), resp, logprobs.get(i), Arrays.copyOfRange(refLp, at, at + n),
+                        Arrays.copyOfRange(vals, at, at + n), score, judged == null ? Double.NaN : judged[i - from]));
                 at += n;
             }
         }
@@ -249,8 +353,9 @@ public final class PpoTrainer {
     }
 
     /** The PPO epochs over one rollout batch; TRL's per-update statistics, means over every micro-batch. */
-    static Map<String, Double> epochs(PPOConfig c, PpoLoss.Options losses, CausalLM model, Policy policy, ScoreModel value,
-                                      List<Sample> samples, PpoAdvantages.Rollout r, AdamW optimizer, Random order) {
+    private Map<String, Double> epochs(List<Sample> samples, PpoAdvantages.Rollout r, int update) {
+        PpoLoss.Options losses = new PpoLoss.Options(c.cliprange, c.cliprangeValue, c.vfCoef);
+        Random order = new Random(c.seed + 1_000_003L * update);
         int b = samples.size(), mini = b / c.numMiniBatches, micro = c.perDeviceTrainBatchSize;
         Map<String, List<Double>> stats = new LinkedHashMap<>();
         List<Tensor> params = optimizer.params();
@@ -276,6 +381,7 @@ public final class PpoTrainer {
                             ret.add(toFloat(r.returns()[i]));
                         }
                         Packed p = Packed.of(q, resp);
+                        if (policy.lora() != null) policy.lora().setDropoutSeed(Arrays.hashCode(new long[] {c.seed, update, epoch, u}));
                         Tensor scaled = p.scaledLogits(model, c.temperature);
                         Tensor newLp = ShapeOps.indexSelect(LogProbs.tokenLogProbs(scaled, p.labels(), PackedBatch.IGNORE), 0, p.rows());
                         Tensor vpred = ShapeOps.indexSelect(value.tokenScores(p.batch()), 0, p.rows());

@@ -179,6 +179,21 @@ public final class PpoTrainer {
         return new PpoTrainer(c, policy, reference, reward.model(), judge == null ? null : judge.model(), value, prompts, eos, progress);
     }
 
+    /**
+     * A trainer over models already loaded (what {@link #create} builds from the config's folders; what
+     * {@code bench ppo} builds from random weights), with no judge.
+     *
+     * @param reference the frozen reference, or null under LoRA (the policy with its adapters off)
+     * @param prompts   the prompts' token ids
+     * @param eos       the EOS token id ({@code stop_token eos}, {@code missing_eos_penalty}, {@code val/num_eos_tokens})
+     */
+    public static PpoTrainer of(PPOConfig c, Policy policy, CausalLM reference, ScoreModel reward, ScoreModels.Loaded value,
+                                List<int[]> prompts, int eos, Progress progress) {
+        c.validate();
+        if (prompts.size() < c.rolloutBatch()) throw new IllegalArgumentException(prompts.size() + " prompts, fewer than one batch of " + c.rolloutBatch());
+        return new PpoTrainer(c, policy, reference, reward, null, value, prompts, eos, progress);
+    }
+
     /** Asks the run to stop after the update in progress, saving a checkpoint (SIGINT calls this). */
     public void requestStop() {
         stopRequested = true;

@@ -37,12 +37,17 @@ public final class PpoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        PPOConfig c = Configs.load(config, overrides, PPOConfig.class);
+        PPOConfig c = config();
         var err = spec.commandLine().getErr();
         PpoTrainer trainer = PpoTrainer.create(c, Progress.forConsole(c.disableTqdm, err));
         PpoTrainer.Result r = Training.untilInterrupted(trainer::requestStop, trainer::run, err);
         err.println((r.stoppedEarly() ? "stopped" : "done") + " at update " + r.updates() + " → " + r.outputDir());
         return r.stoppedEarly() ? 130 : 0;
+    }
+
+    /** The config file with the overrides on top, validated; no model or data file is opened yet. */
+    PPOConfig config() throws java.io.IOException {
+        return Configs.load(config, overrides, PPOConfig.class);
     }
 
     /** The keys and their defaults, shown under {@code --help}. */

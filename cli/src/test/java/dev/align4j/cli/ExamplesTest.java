@@ -8,6 +8,7 @@ import dev.align4j.train.kto.KTOConfig;
 import dev.align4j.train.loss.CpoLoss;
 import dev.align4j.train.loss.DpoLossType;
 import dev.align4j.train.loss.KtoLoss;
+import dev.align4j.train.ppo.PPOConfig;
 import dev.align4j.train.reward.RewardConfig;
 import dev.align4j.train.sft.SFTConfig;
 import org.junit.jupiter.api.Test;
@@ -26,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Every {@code examples/*.yaml} loads as {@code align4j COMMAND --config FILE} reads it — picocli's
- * parsing, then {@link TrainCommand#config}: the command's config class, unknown keys refused,
+ * parsing, then {@link TrainCommand#config} (or {@link PpoCommand#config}): the command's config class, unknown keys refused,
  * values validated — so a renamed key or a value out of range breaks the build. The command is the
  * file name up to its first {@code _} or {@code .} ({@code sft_lora.yaml} → {@code sft}). The
  * model and dataset paths stay placeholders: loading a config opens no file (the trainers do).
@@ -39,7 +40,9 @@ class ExamplesTest {
         Path file = EXAMPLES.resolve(name);
         String command = name.split("[_.]", 2)[0];
         CommandLine.ParseResult parsed = Main.commandLine().parseArgs(command, "--config", file.toString());
-        TrainCommand<?> train = assertInstanceOf(TrainCommand.class, parsed.subcommand().commandSpec().userObject(), name);
+        Object user = parsed.subcommand().commandSpec().userObject();
+        if (user instanceof PpoCommand ppo) return ppo.config();
+        TrainCommand<?> train = assertInstanceOf(TrainCommand.class, user, name);
         return train.config();
     }
 
@@ -49,12 +52,13 @@ class ExamplesTest {
         try (Stream<Path> files = Files.list(EXAMPLES)) {
             names = files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".yaml")).sorted().toList();
         }
-        assertEquals(List.of("cpo.yaml", "dpo.yaml", "dpo_ipo.yaml", "kto.yaml", "orpo.yaml", "reward.yaml", "sft.yaml", "sft_lora.yaml", "simpo.yaml"), names);
+        assertEquals(List.of("cpo.yaml", "dpo.yaml", "dpo_ipo.yaml", "kto.yaml", "orpo.yaml", "ppo.yaml", "reward.yaml", "sft.yaml", "sft_lora.yaml", "simpo.yaml"), names);
         for (String name : names) {
             TrainingArguments c = load(name);
             String[] modelAndData = switch (c) {
                 case SFTConfig s -> new String[] {s.modelNameOrPath, s.datasetName};
                 case PreferenceConfig p -> new String[] {p.modelNameOrPath, p.datasetName};
+                case PPOConfig p -> new String[] {p.sftModelPath, p.datasetName};
                 default -> throw new AssertionError(name + " loads as " + c.getClass());
             };
             assertEquals("path/to/model", modelAndData[0], name + ": the placeholder README tells users to replace");
@@ -73,6 +77,10 @@ class ExamplesTest {
         assertEquals(List.of(DpoLossType.IPO), ((DPOConfig) load("dpo_ipo.yaml")).lossOptions().lossTypes());
         assertEquals(KtoLoss.Type.KTO, ((KTOConfig) load("kto.yaml")).lossOptions().lossType());
         assertEquals(CpoLoss.Type.SIGMOID, ((CPOConfig) load("cpo.yaml")).lossOptions().lossType());
+        PPOConfig ppo = (PPOConfig) load("ppo.yaml");
+        assertEquals("eos", ppo.stopToken);
+        assertEquals(64, ppo.rolloutBatch());
+        assertEquals("path/to/reward_model", ppo.rewardModelPath);
         RewardConfig reward = (RewardConfig) load("reward.yaml");
         assertEquals(0.01, reward.centerRewardsCoefficient);
         assertEquals(2048, reward.maxLength);

@@ -80,6 +80,26 @@ public final class Checkpoints {
         com.fasterxml.jackson.databind.node.ObjectNode get();
     }
 
+    /**
+     * Where a run starts: with {@code resume_from_checkpoint}, the checkpoint's model, optimizer
+     * moments and history, {@code metrics.jsonl} rewritten from that history; otherwise step 0 and
+     * an emptied {@code metrics.jsonl}.
+     */
+    public static TrainerState begin(TrainingArguments args, Path outputDir, ModelState model, Map<String, Tensor> trainable, AdamW optimizer,
+                                     MetricsLog metrics, Progress progress) throws IOException {
+        if (args.resumeFromCheckpoint == null) {
+            metrics.restart(JsonLines.MAPPER.createArrayNode());
+            return new TrainerState();
+        }
+        Path checkpoint = resolve(outputDir, args.resumeFromCheckpoint);
+        model.load(checkpoint);
+        readOptimizer(checkpoint.resolve("optimizer.safetensors"), trainable, optimizer);
+        TrainerState state = TrainerState.read(checkpoint);
+        metrics.restart(state.logHistory);
+        progress.message("resumed from " + checkpoint + " at step " + state.globalStep);
+        return state;
+    }
+
     /** Completed checkpoints in {@code outputDir}, by step. */
     public static List<Path> list(Path outputDir) throws IOException {
         if (!Files.isDirectory(outputDir)) return List.of();

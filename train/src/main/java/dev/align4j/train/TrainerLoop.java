@@ -103,18 +103,8 @@ public final class TrainerLoop<B> {
         double numTrainEpochs = args.maxSteps > 0 ? Math.ceil((double) maxSteps / stepsPerEpoch) : args.numTrainEpochs;
         LrSchedule schedule = args.schedule(maxSteps);
         AdamW optimizer = adamW(args, trainable);
-        TrainerState state = new TrainerState();
         MetricsLog metrics = new MetricsLog(outputDir.resolve("metrics.jsonl"));
-        if (args.resumeFromCheckpoint != null) {
-            Path checkpoint = Checkpoints.resolve(outputDir, args.resumeFromCheckpoint);
-            model.load(checkpoint);
-            Checkpoints.readOptimizer(checkpoint.resolve("optimizer.safetensors"), trainable, optimizer);
-            state = TrainerState.read(checkpoint);
-            metrics.restart(state.logHistory);
-            progress.message("resumed from " + checkpoint + " at step " + state.globalStep);
-        } else {
-            metrics.restart(JsonLines.MAPPER.createArrayNode());
-        }
+        TrainerState state = Checkpoints.begin(args, outputDir, model, trainable, optimizer, metrics, progress);
         TrainerState s = state;
         progress.start(maxSteps, s.globalStep);
         List<B> epochBatches = null;

@@ -47,6 +47,14 @@ public final class PeftAdapters {
         return Files.isRegularFile(folder.resolve(CONFIG));
     }
 
+    private static JsonNode readJson(Path file) throws IOException {
+        try {
+            return JsonLines.MAPPER.readTree(file.toFile());
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new IllegalArgumentException(file + ": not valid JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
     /** The adapter's {@code base_model_name_or_path} and {@code task_type} ("CAUSAL_LM", "SEQ_CLS", ...). */
     public record Base(String modelNameOrPath, String taskType) {}
 
@@ -57,12 +65,7 @@ public final class PeftAdapters {
      */
     public static Base base(Path folder) throws IOException {
         Path file = folder.resolve(CONFIG);
-        JsonNode c;
-        try {
-            c = JsonLines.MAPPER.readTree(file.toFile());
-        } catch (IOException e) {
-            throw new IllegalArgumentException(file + ": not valid JSON: " + e.getMessage(), e);
-        }
+        JsonNode c = readJson(file);
         String base = c.path("base_model_name_or_path").asText("");
         if (base.isBlank()) throw new IllegalArgumentException(file + ": base_model_name_or_path is missing; the base model is unknown");
         return new Base(base, c.path("task_type").asText("CAUSAL_LM"));
@@ -72,12 +75,7 @@ public final class PeftAdapters {
     public static LoraConfig readConfig(Path folder, CausalLM model) throws IOException {
         Path file = folder.resolve(CONFIG);
         if (!Files.isRegularFile(file)) throw new IllegalArgumentException(folder + ": no " + CONFIG + "; not a PEFT adapter folder");
-        JsonNode c;
-        try {
-            c = JsonLines.MAPPER.readTree(file.toFile());
-        } catch (IOException e) {
-            throw new IllegalArgumentException(file + ": not valid JSON: " + e.getMessage(), e);
-        }
+        JsonNode c = readJson(file);
         String type = c.path("peft_type").asText("");
         if (!type.equals("LORA")) throw new IllegalArgumentException(file + ": peft_type is \"" + type + "\"; only LORA adapters load here");
         if (c.path("use_dora").asBoolean(false)) throw new IllegalArgumentException(file + ": use_dora is true; DoRA is not supported");

@@ -208,19 +208,9 @@ public final class PpoTrainer {
      */
     public Result run() throws IOException {
         Path outputDir = Path.of(c.outputDir);
-        TrainerState state = new TrainerState();
-        MetricsLog log = new MetricsLog(outputDir.resolve("metrics.jsonl"));
         Files.createDirectories(outputDir);
-        if (c.resumeFromCheckpoint != null) {
-            Path checkpoint = Checkpoints.resolve(outputDir, c.resumeFromCheckpoint);
-            checkpointed.load(checkpoint);
-            Checkpoints.readOptimizer(checkpoint.resolve("optimizer.safetensors"), trainable, optimizer);
-            state = TrainerState.read(checkpoint);
-            log.restart(state.logHistory);
-            progress.message("resumed from " + checkpoint + " at update " + state.globalStep);
-        } else {
-            log.restart(JsonLines.MAPPER.createArrayNode());
-        }
+        MetricsLog log = new MetricsLog(outputDir.resolve("metrics.jsonl"));
+        TrainerState state = Checkpoints.begin(c, outputDir, checkpointed, trainable, optimizer, log, progress);
         progress.message("ppo: " + prompts.size() + " prompts, " + updates + " updates of " + batch + " responses; reference: "
                 + (reference == null ? "the base with the adapters off" : "a frozen copy of " + c.sftModelPath));
         progress.start(updates, state.globalStep);

@@ -56,11 +56,15 @@ public final class RewardModels {
         return new Opened(loaded.model(), folder);
     }
 
-    /** TRL's pad token when the config records none: the tokenizer's pad token, else its EOS. */
+    /** TRL's pad token when the config records none: the tokenizer's pad token, else its EOS; null when it has neither. */
+    static Integer padOrEos(Tokenizer t) {
+        return t.padTokenId().isPresent() ? Integer.valueOf(t.padTokenId().getAsInt())
+                : t.eosTokenId().isPresent() ? Integer.valueOf(t.eosTokenId().getAsInt()) : null;
+    }
+
     private static Integer padOrEos(Path tokenizerDir) {
         try (Tokenizer t = Tokenizer.load(tokenizerDir)) {
-            return t.padTokenId().isPresent() ? Integer.valueOf(t.padTokenId().getAsInt())
-                    : t.eosTokenId().isPresent() ? Integer.valueOf(t.eosTokenId().getAsInt()) : null;
+            return padOrEos(t);
         }
     }
 }

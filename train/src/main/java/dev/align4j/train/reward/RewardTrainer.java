@@ -113,10 +113,9 @@ public final class RewardTrainer {
                 return tokenizer.tokenToId(c.padToken).orElseThrow(() -> new IllegalArgumentException("config: pad_token \"" + c.padToken
                         + "\" is not in the vocabulary of " + modelDir.resolve("tokenizer.json")));
             }
-            OptionalInt pad = tokenizer.padTokenId();
-            if (pad.isPresent()) return pad.getAsInt();
-            return tokenizer.eosTokenId().orElseThrow(() -> new IllegalArgumentException(modelDir + ": the tokenizer has neither a pad "
-                    + "nor an EOS token; set pad_token"));
+            Integer pad = RewardModels.padOrEos(tokenizer);
+            if (pad == null) throw new IllegalArgumentException(modelDir + ": the tokenizer has neither a pad nor an EOS token; set pad_token");
+            return pad;
         }
     }
 

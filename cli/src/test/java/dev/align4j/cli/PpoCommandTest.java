@@ -23,8 +23,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code align4j ppo} end to end: RewardCommandTest's reward model (trained once here from the tiny random Llama on
  * the pleasant-word pairs, held-out accuracy ≥ 0.9) scores the tiny policy's 4-token responses to 32 prompts; 40 PPO
  * updates of 32 responses raise the mean score while the KL to the reference stays bounded, with TRL's metric names.
- * Measured on this machine over seeds 1–3: mean score of the first 10 updates 0.23–0.40, of the last 10 0.57–0.72;
- * objective/kl at most 5.8–9.7 nats per response.
+ * Measured on this machine over seeds 1–6 (learning_rate 3e-3): the mean score of the first 10 updates −0.13 to 0.30,
+ * of the last 10 0.54 to 1.39 (rises of +0.60 to +1.46); objective/kl at most 12.2–15.6 nats per response with
+ * kl_coef 0.2, and 18.2–21.9 with kl_coef 0.05.
  */
 class PpoCommandTest {
     @TempDir
@@ -49,8 +50,8 @@ class PpoCommandTest {
     static List<String> args(Path out, String... more) {
         List<String> a = new ArrayList<>(List.of("ppo", "--sft_model_path", model.toString(), "--reward_model_path", reward.toString(),
                 "--dataset_name", prompts.toString(), "--output_dir", out.toString(), "--per_device_train_batch_size", "8",
-                "--gradient_accumulation_steps", "4", "--num_mini_batches", "4", "--response_length", "4", "--learning_rate", "1e-3",
-                "--kl_coef", "0.02", "--disable_tqdm", "true", "--seed", "1"));
+                "--gradient_accumulation_steps", "4", "--num_mini_batches", "4", "--response_length", "4", "--learning_rate", "3e-3",
+                "--kl_coef", "0.2", "--disable_tqdm", "true", "--seed", "1"));
         a.addAll(List.of(more));
         return a;
     }
@@ -74,10 +75,19 @@ class PpoCommandTest {
         assertEquals(0, m.getFirst().get("objective/kl").asDouble(), 1e-3,
                 "the first rollout's policy is the reference: the engine's log-probs equal the reference's on the same rows");
         double first = mean(m.subList(0, 10), "objective/scores"), last = mean(m.subList(30, 40), "objective/scores");
-        assertTrue(last > first + 0.15, "the mean score rises: " + first + " → " + last);
+        assertTrue(last > first + 0.3, "the mean score rises: " + first + " → " + last);
         double maxKl = m.stream().mapToDouble(j -> j.get("objective/kl").asDouble()).max().orElseThrow();
-        assertTrue(maxKl < 20, "the KL to the reference stays bounded: " + maxKl);
-        assertEquals(mean(m.subList(39, 40), "objective/non_score_reward"), -0.02 * mean(m.subList(39, 40), "objective/kl"), 1e-6);
+        assertTrue(maxKl < 25, "the KL to the reference stays bounded: " + maxKl);
+        JsonNode end = m.getLast();
+        assertEquals(-0.2 * end.get("objective/kl").asDouble(), end.get("objective/non_score_reward").asDouble(), 1e-6, end.toString());
+        assertEquals(end.get("objective/non_score_reward").asDouble() + end.get("objective/scores").asDouble(),
+                end.get("objective/rlhf_reward").asDouble(), 1e-6, end.toString());
+
+        Path loose = dir.resolve("loose");
+        r = RewardCommandTest.run(args(loose, "--max_steps", "40", "--kl_coef", "0.02"));
+        assertEquals(0, r[0], (String) r[2]);
+        double looseKl = mean(SftCommandTest.metrics(loose).subList(30, 40), "objective/kl"), tightKl = mean(m.subList(30, 40), "objective/kl");
+        assertTrue(tightKl < looseKl, "a larger kl_coef keeps the policy nearer the reference: " + tightKl + " at 0.2, " + looseKl + " at 0.02");
         assertFalse(HfModels.load(out).model().parameters().isEmpty(), "the output folder is the trained policy");
     }
 

@@ -72,10 +72,12 @@ import java.util.Random;
  * <li>Advantages ({@link PpoAdvantages}): per-token reward {@code −kl_coef·kl_t} plus the score on
  * the last token, GAE, whitened advantages.</li>
  * <li>{@code num_ppo_epochs} passes over the batch in a fresh random order, each split into
- * {@code num_mini_batches} optimizer steps of {@code gradient_accumulation_steps} micro-batches of
- * {@code per_device_train_batch_size} responses: the clipped policy loss plus {@code vf_coef} times the
- * clipped value loss ({@link PpoLoss}), the policy and value model trained together; gradient
- * clipping to {@code max_grad_norm}; the learning rate of the schedule at this update.</li>
+ * {@code num_mini_batches} optimizer steps, each on its mini-batch's micro-batches of
+ * {@code per_device_train_batch_size} responses ({@code gradient_accumulation_steps / num_mini_batches}
+ * of them): the clipped policy loss plus {@code vf_coef} times the clipped value loss
+ * ({@link PpoLoss}), a mean over each micro-batch's tokens, the mini-batch's loss the mean of its
+ * micro-batches'; the policy and value model trained together; gradient clipping to
+ * {@code max_grad_norm}; the learning rate of the schedule at this update.</li>
  * <li>TRL's metrics, one record per update in {@code metrics.jsonl}.</li>
  * </ol>
  *
@@ -370,8 +372,8 @@ public final class PpoTrainer {
                 List<Integer> perm = new ArrayList<>();
                 for (int i = 0; i < b; i++) perm.add(i);
                 Collections.shuffle(perm, order);
+                int micros = Math.ceilDiv(mini, micro); // each mini-batch's loss is the mean of its micro-batches'
                 for (int m = 0; m < b; m += mini) {
-                    int steps = 0;
                     for (int u = m; u < m + mini; u += micro) {
                         List<Integer> idx = perm.subList(u, Math.min(u + micro, m + mini));
                         List<int[]> q = new ArrayList<>(), resp = new ArrayList<>();
@@ -391,10 +393,9 @@ public final class PpoTrainer {
                         Tensor newLp = ShapeOps.indexSelect(LogProbs.tokenLogProbs(scaled, p.labels(), PackedBatch.IGNORE), 0, p.rows());
                         Tensor vpred = ShapeOps.indexSelect(value.tokenScores(p.batch()), 0, p.rows());
                         PpoLoss.Result loss = PpoLoss.compute(losses, newLp, flat(old), flat(adv), vpred, flat(vOld), flat(ret));
-                        Elementwise.mulScalar(loss.loss(), 1f / c.gradientAccumulationSteps).backward();
+                        Elementwise.mulScalar(loss.loss(), 1f / micros).backward();
                         loss.metrics().forEach((k, v) -> stats.computeIfAbsent(k, x -> new ArrayList<>()).add(v));
                         stats.computeIfAbsent("policy/entropy", x -> new ArrayList<>()).add(entropy(scaled.detach(), p.rows()));
-                        steps++;
                     }
                     double norm = GradClip.totalNorm(params);
                     optimizer.stepAndZeroGrad(c.maxGradNorm > 0 ? GradClip.coefficient(norm, c.maxGradNorm) : 1f);

@@ -8,7 +8,6 @@ import dev.align4j.data.PreferenceExample;
 import dev.align4j.data.PreferenceOptions;
 import dev.align4j.data.PreferenceProcessor;
 import dev.align4j.data.Row;
-import dev.align4j.data.TruncationMode;
 import dev.align4j.io.JsonLines;
 import dev.align4j.models.PackedBatch;
 import dev.align4j.models.ScoreModel;
@@ -23,7 +22,6 @@ import picocli.CommandLine.Spec;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 
 /**
@@ -60,8 +58,7 @@ public final class ScoreCommand implements Callable<Integer> {
         if (batchSize < 1) throw new IllegalArgumentException("--batch-size must be >= 1, got " + batchSize);
         RewardModels.Opened opened = RewardModels.open(rewardModel);
         ScoreModel model = opened.model();
-        PreferenceProcessor processor = PreferenceData.processor(opened.tokenizer(),
-                new PreferenceOptions(OptionalInt.empty(), OptionalInt.empty(), OptionalInt.empty(), TruncationMode.KEEP_START));
+        PreferenceProcessor processor = PreferenceData.processor(opened.tokenizer(), PreferenceOptions.UNTRUNCATED);
         Dataset rows = Datasets.load(input);
         boolean pairs = rows.type() == DatasetType.PREFERENCE || rows.type() == DatasetType.IMPLICIT_PROMPT_PREFERENCE;
         if (!pairs && rows.type() != DatasetType.PROMPT_COMPLETION) {

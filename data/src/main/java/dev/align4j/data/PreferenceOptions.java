@@ -27,6 +27,10 @@ public record PreferenceOptions(OptionalInt maxPromptLength, OptionalInt maxComp
     public static final PreferenceOptions DEFAULT = new PreferenceOptions(OptionalInt.empty(), OptionalInt.empty(), OptionalInt.of(1024),
             TruncationMode.KEEP_START);
 
+    /** No truncation: what a reward model reads, its score at each sequence's last token (long pairs are dropped instead). */
+    public static final PreferenceOptions UNTRUNCATED = new PreferenceOptions(OptionalInt.empty(), OptionalInt.empty(), OptionalInt.empty(),
+            TruncationMode.KEEP_START);
+
     public PreferenceOptions {
         if (maxPromptLength == null || maxCompletionLength == null || maxLength == null || truncationMode == null) {
             throw new IllegalArgumentException("PreferenceOptions: use OptionalInt.empty() and a TruncationMode, not null");

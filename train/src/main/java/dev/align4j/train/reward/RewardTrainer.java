@@ -6,7 +6,6 @@ import dev.align4j.data.PreferenceExample;
 import dev.align4j.data.PreferenceOptions;
 import dev.align4j.data.PreferenceProcessor;
 import dev.align4j.data.Row;
-import dev.align4j.data.TruncationMode;
 import dev.align4j.io.hf.LoadOptions;
 import dev.align4j.io.hf.ScoreModels;
 import dev.align4j.io.peft.PeftAdapters;
@@ -29,10 +28,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalInt;
 import java.util.Random;
 
 /**
@@ -88,8 +85,7 @@ public final class RewardTrainer {
             state = new ScoreModelState(loaded);
         }
 
-        PreferenceProcessor processor = PreferenceData.processor(modelDir,
-                new PreferenceOptions(OptionalInt.empty(), OptionalInt.empty(), OptionalInt.empty(), TruncationMode.KEEP_START));
+        PreferenceProcessor processor = PreferenceData.processor(modelDir, PreferenceOptions.UNTRUNCATED);
         PreferenceData.Rows rows = PreferenceData.rows(c, progress);
         List<Example> train = examples(rows.train(), processor, c.maxLength, "train", progress);
         List<Example> eval = rows.eval() == null ? null : examples(rows.eval(), processor, c.maxLength, "eval", progress);

@@ -1,16 +1,11 @@
 package dev.align4j.train.ppo;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.align4j.data.Dataset;
-import dev.align4j.data.DatasetOptions;
-import dev.align4j.data.Datasets;
-import dev.align4j.data.Row;
 import dev.align4j.generate.Completion;
 import dev.align4j.generate.Generator;
 import dev.align4j.generate.Request;
 import dev.align4j.generate.SamplingParams;
 import dev.align4j.io.JsonLines;
-import dev.align4j.io.chat.ChatTemplate;
 import dev.align4j.io.hf.HfModels;
 import dev.align4j.io.hf.LoadOptions;
 import dev.align4j.io.hf.LoadedModel;
@@ -18,11 +13,9 @@ import dev.align4j.io.hf.ScoreModels;
 import dev.align4j.io.peft.PeftAdapters;
 import dev.align4j.io.tokenizer.Tokenizer;
 import dev.align4j.models.CausalLM;
-import dev.align4j.models.PackedBatch;
 import dev.align4j.models.ScoreModel;
 import dev.align4j.tensor.Autograd;
 import dev.align4j.tensor.Elementwise;
-import dev.align4j.tensor.LogProbs;
 import dev.align4j.tensor.ShapeOps;
 import dev.align4j.tensor.Tensor;
 import dev.align4j.tensor.optim.AdamW;
@@ -34,6 +27,8 @@ import dev.align4j.train.ModelState;
 import dev.align4j.train.PeftArguments;
 import dev.align4j.train.Policy;
 import dev.align4j.train.Progress;
+import dev.align4j.train.ResponseBatch;
+import dev.align4j.train.Prompts;
 import dev.align4j.train.TrainerLoop;
 import dev.align4j.train.TrainerState;
 import dev.align4j.train.loss.PpoAdvantages;
@@ -50,7 +45,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Random;
 
 /**
@@ -155,7 +149,8 @@ public final class PpoTrainer {
                     + " model folder to start the value model from");
         }
         Tokenizer tokenizer = Tokenizer.load(sftDir);
-        List<int[]> prompts = prompts(c, tokenizer, sftDir);
+        List<int[]> prompts = Prompts.load(c.datasetName, c.datasetTrainSplit, c.skipInvalidRows, tokenizer, sftDir, c.maxPromptLength)
+                .stream().map(Prompts.Prompt::ids).toList();
         if (prompts.size() < c.rolloutBatch()) {
             throw new IllegalArgumentException(c.datasetName + ": " + prompts.size() + " prompts, fewer than one batch of " + c.rolloutBatch()
                     + " (per_device_train_batch_size × gradient_accumulation_steps); add prompts or lower the batch");
@@ -331,7 +326,7 @@ public final class PpoTrainer {
         int chunk = c.localRolloutForwardBatchSize;
         for (int from = 0; from < queries.size(); from += chunk) {
             int to = Math.min(from + chunk, queries.size());
-            Packed p = Packed.of(queries.subList(from, to), responses.subList(from, to));
+            ResponseBatch p = ResponseBatch.of(queries.subList(from, to), responses.subList(from, to));
             float[] refLp, vals, scores, judged = null;
             try (var g = Autograd.noGrad()) {
                 if (reference != null) {
@@ -387,15 +382,15 @@ public final class PpoTrainer {
                             adv.add(toFloat(r.advantages()[i]));
                             ret.add(toFloat(r.returns()[i]));
                         }
-                        Packed p = Packed.of(q, resp);
+                        ResponseBatch p = ResponseBatch.of(q, resp);
                         if (policy.lora() != null) policy.lora().setDropoutSeed(Arrays.hashCode(new long[] {c.seed, update, epoch, u}));
                         Tensor scaled = p.scaledLogits(model, c.temperature);
-                        Tensor newLp = ShapeOps.indexSelect(LogProbs.tokenLogProbs(scaled, p.labels(), PackedBatch.IGNORE), 0, p.rows());
+                        Tensor newLp = p.logprobs(scaled);
                         Tensor vpred = ShapeOps.indexSelect(value.tokenScores(p.batch()), 0, p.rows());
                         PpoLoss.Result loss = PpoLoss.compute(losses, newLp, flat(old), flat(adv), vpred, flat(vOld), flat(ret));
                         Elementwise.mulScalar(loss.loss(), 1f / micros).backward();
                         loss.metrics().forEach((k, v) -> stats.computeIfAbsent(k, x -> new ArrayList<>()).add(v));
-                        stats.computeIfAbsent("policy/entropy", x -> new ArrayList<>()).add(entropy(scaled.detach(), p.rows()));
+                        stats.computeIfAbsent("policy/entropy", x -> new ArrayList<>()).add(p.meanEntropy(scaled.detach()));
                     }
                     double norm = GradClip.totalNorm(params);
                     optimizer.stepAndZeroGrad(c.maxGradNorm > 0 ? GradClip.coefficient(norm, c.maxGradNorm) : 1f);
@@ -414,91 +409,6 @@ public final class PpoTrainer {
                 out.put("val/ratio_var", var);
             }
         });
-        return out;
-    }
-
-    /** The mean entropy of the sampling distributions at the response rows: logsumexp(x) − Σ softmax(x)·x. */
-    static double entropy(Tensor logits, int[] rows) {
-        float[] x = logits.toArray();
-        int v = logits.dim(1);
-        double sum = 0;
-        for (int row : rows) {
-            double max = Double.NEGATIVE_INFINITY;
-            for (int j = 0; j < v; j++) max = Math.max(max, x[row * v + j]);
-            double z = 0, dot = 0;
-            for (int j = 0; j < v; j++) {
-                double e = Math.exp(x[row * v + j] - max);
-                z += e;
-                dot += e * x[row * v + j];
-            }
-            sum += Math.log(z) + max - dot / z;
-        }
-        return sum / Math.max(1, rows.length);
-    }
-
-    /**
-     * Prompts packed with their responses, unshared: {@code batch} the sequences {@code query ++ response},
-     * {@code rows} the row of each response token's state (the token before it, whose logits predict it
-     * and whose hidden state is its value), {@code labels} the response tokens on those rows.
-     */
-    record Packed(PackedBatch batch, int[] rows, int[] labels) {
-        static Packed of(List<int[]> queries, List<int[]> responses) {
-            List<int[]> sequences = new ArrayList<>(queries.size());
-            int total = 0, n = 0;
-            for (int i = 0; i < queries.size(); i++) {
-                int[] q = queries.get(i), r = responses.get(i), s = Arrays.copyOf(q, q.length + r.length);
-                System.arraycopy(r, 0, s, q.length, r.length);
-                sequences.add(s);
-                total += s.length;
-                n += r.length;
-            }
-            int[] rows = new int[n], labels = new int[total];
-            Arrays.fill(labels, PackedBatch.IGNORE);
-            int start = 0, k = 0;
-            for (int i = 0; i < queries.size(); i++) {
-                int p = queries.get(i).length;
-                int[] r = responses.get(i);
-                for (int t = 0; t < r.length; t++) {
-                    rows[k++] = start + p - 1 + t;
-                    labels[start + p - 1 + t] = r[t];
-                }
-                start += p + r.length;
-            }
-            return new Packed(PackedBatch.of(sequences), rows, labels);
-        }
-
-        /** The model's logits divided by the sampling temperature (T, V). */
-        Tensor scaledLogits(CausalLM model, double temperature) {
-            return Elementwise.mulScalar(model.logits(batch), (float) (1 / temperature));
-        }
-
-        /** The response tokens' log-probs at the sampling temperature (N). */
-        Tensor logprobs(CausalLM model, double temperature) {
-            return ShapeOps.indexSelect(LogProbs.tokenLogProbs(scaledLogits(model, temperature), labels, PackedBatch.IGNORE), 0, rows);
-        }
-    }
-
-    /** The prompts of the data: a "prompt" string (tokenized with the tokenizer's special tokens) or messages (the chat template with the generation prompt). */
-    static List<int[]> prompts(PPOConfig c, Tokenizer tokenizer, Path modelDir) {
-        Dataset rows = Datasets.load(c.datasetName, c.datasetTrainSplit, DatasetOptions.DEFAULT.withSkipInvalidRows(c.skipInvalidRows));
-        Optional<ChatTemplate> template = tokenizer.config().chatTemplate().isPresent() ? Optional.of(ChatTemplate.of(tokenizer)) : Optional.empty();
-        List<int[]> out = new ArrayList<>(rows.size());
-        for (Row row : rows) {
-            if (!row.has("prompt")) throw row.error("has no prompt column; PPO takes prompt rows (a string or messages)");
-            int[] ids;
-            if (row.get("prompt").isTextual()) {
-                ids = tokenizer.encode(row.get("prompt").asText(), true);
-            } else {
-                ChatTemplate chat = template.orElseThrow(() -> row.error("prompt", "is a conversation but " + modelDir
-                        + " has no chat template"));
-                ids = ChatTemplate.tokenizeRendered(tokenizer, chat.render(dev.align4j.data.Conversations.messages(row, "prompt"), true));
-            }
-            if (ids.length == 0) throw row.error("prompt", "gives no tokens");
-            if (c.maxPromptLength != null && ids.length > c.maxPromptLength) {
-                ids = Arrays.copyOfRange(ids, ids.length - c.maxPromptLength, ids.length);
-            }
-            out.add(ids);
-        }
         return out;
     }
 

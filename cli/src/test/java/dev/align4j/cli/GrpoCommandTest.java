@@ -1,0 +1,133 @@
+package dev.align4j.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
+import dev.align4j.io.hf.HfModels;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code align4j grpo} end to end on a verifiable toy task: adding two numbers from 0 to 4. A tiny random Llama with
+ * the stories260K tokenizer gets 100 steps of SFT on "a+b=" → " Answer: c" (about 30% of its samples at temperature 1
+ * are then right); GRPO with {@code accuracy_reward} (the "Answer:" line against the {@code solution} column),
+ * 8 completions per prompt, 4 prompts a step, raises the accuracy. Measured on this machine, seeds 1 and 2, the mean
+ * reward of steps 1–10 was 0.27 and 0.23, of steps 71–80 0.53 and 0.51 (entropy 0.76 → 0.46, 0.87 → 0.44).
+ */
+class GrpoCommandTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    static Path shared;
+    static Path sft, prompts;
+
+    @BeforeAll
+    static void sftOnTheToyTask() throws IOException {
+        Path model = RewardCommandTest.tinyModel(shared), data = shared.resolve("sft.jsonl");
+        prompts = shared.resolve("prompts.jsonl");
+        List<String> sftRows = new ArrayList<>(), promptRows = new ArrayList<>();
+        for (int a = 0; a < 5; a++) {
+            for (int b = 0; b < 5; b++) {
+                sftRows.add("{\"prompt\": \"" + a + "+" + b + "=\", \"completion\": \" Answer: " + (a + b) + "\"}");
+                promptRows.add("{\"prompt\": \"" + a + "+" + b + "=\", \"solution\": \"" + (a + b) + "\"}");
+            }
+        }
+        Files.write(data, sftRows);
+        Files.write(prompts, promptRows);
+        sft = shared.resolve("sft");
+        Object[] r = MainTest.run("sft", "--model_name_or_path", model.toString(), "--dataset_name", data.toString(), "--output_dir",
+                sft.toString(), "--max_steps", "100", "--learning_rate", "3e-3", "--per_device_train_batch_size", "8", "--save_steps", "1000",
+                "--disable_tqdm", "true", "--logging_steps", "100");
+        assertEquals(0, r[0], (String) r[2]);
+    }
+
+    static List<String> args(Path out, String... more) {
+        List<String> a = new ArrayList<>(List.of("grpo", "--model_name_or_path", sft.toString(), "--dataset_name", prompts.toString(),
+                "--output_dir", out.toString(), "--reward_funcs", "accuracy_reward", "--num_generations", "8",
+                "--per_device_train_batch_size", "32", "--max_completion_length", "12", "--learning_rate", "1e-3", "--logging_steps", "1",
+                "--save_steps", "1000", "--disable_tqdm", "true", "--seed", "1"));
+        a.addAll(List.of(more));
+        return a;
+    }
+
+    static double mean(List<JsonNode> m, String key) {
+        return m.stream().mapToDouble(j -> j.get(key).asDouble()).average().orElseThrow();
+    }
+
+    @Test
+    void grpoRaisesTheAccuracyRewardOnTheToyTask(@TempDir Path dir) throws IOException {
+        Path out = dir.resolve("out");
+        Object[] r = MainTest.run(args(out, "--max_steps", "80").toArray(String[]::new));
+        assertEquals(0, r[0], (String) r[2]);
+        List<JsonNode> m = SftCommandTest.metrics(out);
+        assertEquals(80, m.size());
+        for (String key : List.of("loss", "grad_norm", "reward", "reward_std", "rewards/accuracy_reward/mean", "rewards/accuracy_reward/std",
+                "entropy", "clip_ratio/low_mean", "clip_ratio/high_mean", "clip_ratio/region_mean", "completions/mean_length",
+                "completions/min_length", "completions/max_length", "completions/clipped_ratio", "frac_reward_zero_std", "num_tokens")) {
+            assertTrue(m.getFirst().has(key), key + " in " + m.getFirst());
+        }
+        double first = mean(m.subList(0, 10), "reward"), last = mean(m.subList(70, 80), "reward");
+        assertTrue(last > first + 0.12, "the accuracy reward rises: " + first + " → " + last);
+        assertEquals(mean(m, "reward"), mean(m, "rewards/accuracy_reward/mean"), 1e-9, "one function of weight 1: its mean is the reward");
+
+        List<String> logged = Files.readAllLines(out.resolve("completions.jsonl"));
+        assertEquals(80 * 32, logged.size(), "logging_steps 1: every step's completions");
+        JsonNode line = JSON.readTree(logged.getFirst());
+        for (String key : List.of("step", "prompt", "completion", "accuracy_reward", "reward", "advantage")) assertTrue(line.has(key), key + " in " + line);
+        assertFalse(HfModels.load(out).model().parameters().isEmpty(), "the output folder is the trained policy");
+    }
+
+    /** A reward server that fails is reported and counted, its completions get no reward, and the run goes on; with strict it stops. */
+    @Test
+    void aFailingRewardFunctionIsCountedUnlessStrict(@TempDir Path dir) throws IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/", exchange -> {
+            byte[] body = "down".getBytes();
+            exchange.sendResponseHeaders(503, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        server.start();
+        try {
+            String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/score";
+            Path out = dir.resolve("lenient");
+            Object[] r = MainTest.run(args(out, "--max_steps", "2", "--reward_funcs", "[accuracy_reward, \"" + url + "\"]").toArray(String[]::new));
+            assertEquals(0, r[0], (String) r[2]);
+            assertTrue(((String) r[2]).contains(url) && ((String) r[2]).contains("503"), "the failure is reported: " + r[2]);
+            JsonNode first = SftCommandTest.metrics(out).getFirst();
+            assertEquals(32, first.get("rewards/errors").asDouble(), first.toString());
+            assertEquals(first.get("rewards/accuracy_reward/mean").asDouble(), first.get("reward").asDouble(), 1e-9,
+                    "the failed function adds nothing: " + first);
+
+            r = MainTest.run(args(dir.resolve("strict"), "--max_steps", "2", "--reward_funcs", "[accuracy_reward, \"" + url + "\"]", "--strict", "true")
+                    .toArray(String[]::new));
+            assertEquals(1, r[0]);
+            assertTrue(((String) r[2]).contains(url), (String) r[2]);
+        } finally {
+            server.stop(0);
+        }
+    }
+
+    @Test
+    void aGenerationBatchNotDivisibleByNumGenerationsIsRefusedNamingTheValuesToUse(@TempDir Path dir) throws IOException {
+        Object[] r = MainTest.run(args(dir.resolve("a"), "--per_device_train_batch_size", "12").toArray(String[]::new));
+        assertEquals(1, r[0]);
+        String err = (String) r[2];
+        assertTrue(err.contains("num_generations") && err.contains("per_device_train_batch_size 24"), err);
+        r = MainTest.run(args(dir.resolve("b"), "--num_generations", "1").toArray(String[]::new));
+        assertEquals(1, r[0]);
+        assertTrue(((String) r[2]).contains("num_generations must be >= 2"), (String) r[2]);
+    }
+}

@@ -1,0 +1,98 @@
+package dev.align4j.train.grpo;
+
+import dev.align4j.generate.text.GenerationConfig;
+import dev.align4j.io.hf.HfModels;
+import dev.align4j.io.tokenizer.Tokenizer;
+import dev.align4j.models.CausalLM;
+import dev.align4j.train.LoraDropout;
+import dev.align4j.train.Objective;
+import dev.align4j.train.Policy;
+import dev.align4j.train.Progress;
+import dev.align4j.train.Prompts;
+import dev.align4j.train.TrainerLoop;
+import dev.align4j.train.reward.RewardModelReward;
+import dev.align4j.train.rewards.RewardFunction;
+import dev.align4j.train.rewards.RewardFunctions;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Group relative policy optimisation, as TRL's {@code GRPOTrainer}: for each prompt a group of
+ * {@code num_generations} completions is sampled, scored by the reward functions, and each
+ * completion's advantage is its reward against its group's (Shao et al. 2024, "DeepSeekMath",
+ * arXiv:2402.03300, §4.1; the DeepSeek-R1 recipe); the policy is updated with a clipped objective
+ * and no value model ({@link dev.align4j.train.loss.GrpoLoss}).
+ *
+ * <p>The recipe: load the policy (LoRA adapters with {@code use_peft}); the reference only when
+ * {@code beta > 0} (a frozen copy, or the base with the adapters off); the prompt rows
+ * ({@link Prompts}); the reward functions ({@code reward_funcs}: built-ins by name, reward model
+ * folders as {@link RewardModelReward}); hand {@link GrpoObjective} to the shared
+ * {@link TrainerLoop}, whose batches are handles on the micro-batches of generation rounds that
+ * {@link GrpoRollouts} generates when the loop reaches them. Completions stop at the generation
+ * config's EOS ids and the tokenizer's EOS, as the engine's text layer does. A sample of each
+ * logging step's completions goes to {@code OUTPUT_DIR/completions.jsonl}.
+ *
+ * <p>What it is not: vLLM's server mode, or evaluation (eval_strategy "no").
+ */
+public final class GrpoTrainer {
+    private GrpoTrainer() {}
+
+    /** A ready loop (call {@link TrainerLoop#run}). */
+    public static TrainerLoop<GrpoBatch> create(GRPOConfig c, Progress progress) throws IOException {
+        c.validate();
+        Path modelDir = Path.of(c.modelNameOrPath);
+        Tokenizer tokenizer = Tokenizer.load(modelDir);
+        List<Prompts.Prompt> prompts = Prompts.load(c.datasetName, c.datasetTrainSplit, c.skipInvalidRows, tokenizer, modelDir, c.maxPromptLength);
+        int perRound = c.generationBatch() / c.numGenerations;
+        if (prompts.size() < perRound) {
+            throw new IllegalArgumentException(c.datasetName + ": " + prompts.size() + " prompts, fewer than one generation round's "
+                    + perRound + " (generation batch " + c.generationBatch() + " / num_generations " + c.numGenerations + ")");
+        }
+        RewardFunctions rewards = rewardFunctions(c, progress);
+        Policy policy = Policy.load(c, c.modelNameOrPath);
+        CausalLM model = policy.model();
+        int longest = prompts.stream().mapToInt(p -> p.ids().length).max().orElseThrow();
+        if (longest + c.maxCompletionLength > model.contextLength()) {
+            progress.message("note: the longest prompt (" + longest + " tokens) and max_completion_length " + c.maxCompletionLength
+                    + " exceed the model's context of " + model.contextLength() + "; such completions end at the context (finish \"length\")");
+        }
+        CausalLM reference = c.beta == 0 || policy.lora() != null ? null : HfModels.load(modelDir).model();
+        Set<Integer> stop = new LinkedHashSet<>(GenerationConfig.read(modelDir).eosTokenIds());
+        tokenizer.eosTokenId().ifPresent(stop::add);
+        GrpoRollouts rollouts = new GrpoRollouts(c, model, reference, policy.lora(), ids -> tokenizer.decode(ids, true), prompts, rewards,
+                stop.stream().mapToInt(Integer::intValue).toArray(), Path.of(c.outputDir).resolve("completions.jsonl"), progress);
+        if (c.resumeFromCheckpoint == null) Files.deleteIfExists(Path.of(c.outputDir).resolve("completions.jsonl"));
+        progress.message("grpo: " + prompts.size() + " prompts, " + rollouts.roundsPerEpoch() + " rounds an epoch of " + perRound + " prompts × "
+                + c.numGenerations + " completions; rewards " + rewards.names() + "; reference: "
+                + (c.beta == 0 ? "none (beta 0)" : reference == null ? "the base with the adapters off" : "a frozen copy of " + c.modelNameOrPath));
+
+        Objective<GrpoBatch> objective = new GrpoObjective(model, rollouts, c);
+        if (policy.lora() != null) {
+            objective = new LoraDropout<>(objective, policy.lora(), c.seed, b -> ((long) b.epoch() << 40) ^ ((long) b.round() << 16) ^ (b.iteration() << 8) ^ b.slice());
+        }
+        TrainerLoop.Data<GrpoBatch> data = epoch -> {
+            List<GrpoBatch> out = new ArrayList<>();
+            for (int r = 0; r < rollouts.roundsPerEpoch(); r++) {
+                for (int i = 0; i < c.numIterations; i++) for (int k = 0; k < c.stepsPerGeneration(); k++) out.add(new GrpoBatch(epoch, r, i, k));
+            }
+            return out;
+        };
+        return new TrainerLoop<>(c, policy.trainable(), objective, data, null, policy.state(), progress);
+    }
+
+    /** The config's reward functions: built-ins by name, reward model folders, with reward_weights. */
+    static RewardFunctions rewardFunctions(GRPOConfig c, Progress progress) throws IOException {
+        List<RewardFunction> functions = new ArrayList<>();
+        for (String name : c.rewardFuncs) {
+            Path folder = Path.of(name);
+            functions.add(Files.isDirectory(folder) ? RewardModelReward.open(folder) : RewardFunctions.builtIn(name, c.maxCompletionLength));
+        }
+        return new RewardFunctions(functions, c.rewardWeights, c.strict);
+    }
+}

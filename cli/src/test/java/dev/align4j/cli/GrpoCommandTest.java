@@ -89,6 +89,27 @@ class GrpoCommandTest {
         assertFalse(HfModels.load(out).model().parameters().isEmpty(), "the output folder is the trained policy");
     }
 
+    /** A run resumed from its step-2 checkpoint ends bit-identical: each generation round is a function of the seed and the round. */
+    @Test
+    void aResumedRunEndsBitIdentical(@TempDir Path dir) throws IOException {
+        Path whole = dir.resolve("whole"), resumed = dir.resolve("resumed");
+        assertEquals(0, MainTest.run(args(whole, "--max_steps", "4", "--save_steps", "2", "--per_device_train_batch_size", "16")
+                .toArray(String[]::new))[0]);
+        Files.createDirectories(resumed);
+        try (var files = Files.walk(whole.resolve("checkpoint-2"))) {
+            for (Path f : files.toList()) {
+                Path target = resumed.resolve(whole.relativize(f).toString());
+                if (Files.isDirectory(f)) Files.createDirectories(target);
+                else Files.copy(f, target);
+            }
+        }
+        Object[] r = MainTest.run(args(resumed, "--max_steps", "4", "--save_steps", "2", "--per_device_train_batch_size", "16",
+                "--resume_from_checkpoint", "true").toArray(String[]::new));
+        assertEquals(0, r[0], (String) r[2]);
+        assertEquals(-1, Files.mismatch(whole.resolve("model.safetensors"), resumed.resolve("model.safetensors")));
+        assertEquals(SftCommandTest.metrics(whole).getLast().get("reward"), SftCommandTest.metrics(resumed).getLast().get("reward"));
+    }
+
     /** A reward server that fails is reported and counted, its completions get no reward, and the run goes on; with strict it stops. */
     @Test
     void aFailingRewardFunctionIsCountedUnlessStrict(@TempDir Path dir) throws IOException {

@@ -10,6 +10,8 @@ import dev.align4j.io.hf.ScoreModels;
 import dev.align4j.io.safetensors.SafetensorsFile;
 import dev.align4j.models.llama.LlamaConfig;
 import dev.align4j.models.llama.LlamaModel;
+import dev.align4j.train.reward.RewardModelReward;
+import dev.align4j.train.rewards.RewardFunction;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -104,6 +106,26 @@ class RewardCommandTest {
             assertTrue(j.has("prompt"), "the input row is kept: " + j);
         }
         assertEquals(accuracy, correct / 40.0, 1e-4);
+    }
+
+    /** As a GRPO reward function the trained model scores a prompt and completion as {@code align4j score} does. */
+    @Test
+    void theRewardModelAsARewardFunctionScoresAsScoreDoes(@TempDir Path dir) throws IOException {
+        Path model = tinyModel(dir), data = pairs(dir, "pairs.jsonl", 16, 5, null), out = dir.resolve("out");
+        assertEquals(0, run(args(model, data, out, "--max_steps", "4"))[0]);
+        List<String> rows = new ArrayList<>();
+        List<RewardFunction.Sample> samples = new ArrayList<>();
+        for (String[] pc : new String[][] {{"Tom felt", " good."}, {"The day was", " sad."}, {"Mom was", " kind and warm."}}) {
+            rows.add("{\"prompt\": \"" + pc[0] + "\", \"completion\": \"" + pc[1] + "\"}");
+            samples.add(new RewardFunction.Sample(pc[0], pc[1], 2, false, (com.fasterxml.jackson.databind.node.ObjectNode)
+                    JSON.readTree("{\"prompt\": \"" + pc[0] + "\"}")));
+        }
+        Path input = Files.write(dir.resolve("pc.jsonl"), rows), scored = dir.resolve("scored.jsonl");
+        assertEquals(0, MainTest.run("score", "--reward-model", out.toString(), "--input", input.toString(), "--output", scored.toString())[0]);
+        List<Double> viaFunction = RewardModelReward.open(out).score(samples);
+        List<String> lines = Files.readAllLines(scored);
+        for (int i = 0; i < 3; i++) assertEquals(JSON.readTree(lines.get(i)).get("score").asDouble(), viaFunction.get(i), 1e-5, rows.get(i));
+        assertEquals("out", RewardModelReward.open(out).name(), "named after its folder, as TRL names a model's reward");
     }
 
     /** Bradley–Terry with a margin and centring (one pair a step): loss = softplus(−(margin − m)) + λ·(2·mean_reward)². */

@@ -4,6 +4,7 @@ import dev.align4j.train.PreferenceConfig;
 import dev.align4j.train.TrainingArguments;
 import dev.align4j.train.cpo.CPOConfig;
 import dev.align4j.train.dpo.DPOConfig;
+import dev.align4j.train.grpo.GRPOConfig;
 import dev.align4j.train.kto.KTOConfig;
 import dev.align4j.train.loss.CpoLoss;
 import dev.align4j.train.loss.DpoLossType;
@@ -52,13 +53,14 @@ class ExamplesTest {
         try (Stream<Path> files = Files.list(EXAMPLES)) {
             names = files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".yaml")).sorted().toList();
         }
-        assertEquals(List.of("cpo.yaml", "dpo.yaml", "dpo_ipo.yaml", "kto.yaml", "orpo.yaml", "ppo.yaml", "reward.yaml", "sft.yaml", "sft_lora.yaml", "simpo.yaml"), names);
+        assertEquals(List.of("cpo.yaml", "dpo.yaml", "dpo_ipo.yaml", "grpo.yaml", "kto.yaml", "orpo.yaml", "ppo.yaml", "reward.yaml", "sft.yaml", "sft_lora.yaml", "simpo.yaml"), names);
         for (String name : names) {
             TrainingArguments c = load(name);
             String[] modelAndData = switch (c) {
                 case SFTConfig s -> new String[] {s.modelNameOrPath, s.datasetName};
                 case PreferenceConfig p -> new String[] {p.modelNameOrPath, p.datasetName};
                 case PPOConfig p -> new String[] {p.sftModelPath, p.datasetName};
+                case GRPOConfig g -> new String[] {g.modelNameOrPath, g.datasetName};
                 default -> throw new AssertionError(name + " loads as " + c.getClass());
             };
             assertEquals("path/to/model", modelAndData[0], name + ": the placeholder README tells users to replace");
@@ -77,6 +79,10 @@ class ExamplesTest {
         assertEquals(List.of(DpoLossType.IPO), ((DPOConfig) load("dpo_ipo.yaml")).lossOptions().lossTypes());
         assertEquals(KtoLoss.Type.KTO, ((KTOConfig) load("kto.yaml")).lossOptions().lossType());
         assertEquals(CpoLoss.Type.SIGMOID, ((CPOConfig) load("cpo.yaml")).lossOptions().lossType());
+        GRPOConfig grpo = (GRPOConfig) load("grpo.yaml");
+        assertEquals(List.of("accuracy_reward", "think_format_reward"), grpo.rewardFuncs);
+        assertEquals(64, grpo.generationBatch());
+        assertEquals(0.28, grpo.epsilonHigh);
         PPOConfig ppo = (PPOConfig) load("ppo.yaml");
         assertEquals("eos", ppo.stopToken);
         assertEquals(64, ppo.rolloutBatch());

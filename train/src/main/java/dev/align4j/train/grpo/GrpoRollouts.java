@@ -74,6 +74,7 @@ final class GrpoRollouts {
     private final Progress progress;
     private final Map<Long, Round> rounds = new LinkedHashMap<>();
     private Generator generator;
+    private long generationNanos;
 
     /**
      * @param reference the frozen reference; null under LoRA (the policy with its adapters off) or with beta 0
@@ -104,12 +105,19 @@ final class GrpoRollouts {
         return prompts.size() / promptsPerRound();
     }
 
+    /** The seconds spent generating and scoring rounds so far. */
+    double generationSeconds() {
+        return generationNanos / 1e9;
+    }
+
     /** Round {@code round} of epoch {@code epoch}, generated on first use. */
     Round round(int epoch, int round) {
         long global = (long) epoch * roundsPerEpoch() + round;
         Round r = rounds.get(global);
         if (r != null) return r;
+        long start = System.nanoTime();
         r = generate(epoch, round, global);
+        generationNanos += System.nanoTime() - start;
         rounds.put(global, r);
         int keep = Math.ceilDiv(c.gradientAccumulationSteps, c.stepsPerGeneration()) + 1; // rounds one optimizer step can span, and the next
         rounds.keySet().removeIf(g -> g <= global - keep);

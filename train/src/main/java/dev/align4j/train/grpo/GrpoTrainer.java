@@ -21,6 +21,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.DoubleSupplier;
+import java.util.function.Function;
 
 /**
  * Group relative policy optimisation, as TRL's {@code GRPOTrainer}: for each prompt a group of
@@ -44,7 +46,7 @@ public final class GrpoTrainer {
     private GrpoTrainer() {}
 
     /** A ready loop (call {@link TrainerLoop#run}). */
-    public static TrainerLoop<GrpoBatch> create(GRPOConfig c, Progress progress) throws IOException {
+    public static TrainerLoop<?> create(GRPOConfig c, Progress progress) throws IOException {
         c.validate();
         Path modelDir = Path.of(c.modelNameOrPath);
         Tokenizer tokenizer = Tokenizer.load(modelDir);
@@ -56,23 +58,42 @@ public final class GrpoTrainer {
         }
         RewardFunctions rewards = rewardFunctions(c, progress);
         Policy policy = Policy.load(c, c.modelNameOrPath);
-        CausalLM model = policy.model();
         int longest = prompts.stream().mapToInt(p -> p.ids().length).max().orElseThrow();
-        if (longest + c.maxCompletionLength > model.contextLength()) {
+        if (longest + c.maxCompletionLength > policy.model().contextLength()) {
             progress.message("note: the longest prompt (" + longest + " tokens) and max_completion_length " + c.maxCompletionLength
-                    + " exceed the model's context of " + model.contextLength() + "; such completions end at the context (finish \"length\")");
+                    + " exceed the model's context of " + policy.model().contextLength() + "; such completions end at the context (finish \"length\")");
         }
         CausalLM reference = c.beta == 0 || policy.lora() != null ? null : HfModels.load(modelDir).model();
         Set<Integer> stop = new LinkedHashSet<>(GenerationConfig.read(modelDir).eosTokenIds());
         tokenizer.eosTokenId().ifPresent(stop::add);
-        GrpoRollouts rollouts = new GrpoRollouts(c, model, reference, policy.lora(), ids -> tokenizer.decode(ids, true), prompts, rewards,
-                stop.stream().mapToInt(Integer::intValue).toArray(), Path.of(c.outputDir).resolve("completions.jsonl"), progress);
         if (c.resumeFromCheckpoint == null) Files.deleteIfExists(Path.of(c.outputDir).resolve("completions.jsonl"));
-        progress.message("grpo: " + prompts.size() + " prompts, " + rollouts.roundsPerEpoch() + " rounds an epoch of " + perRound + " prompts × "
+        progress.message("grpo: " + prompts.size() + " prompts, " + prompts.size() / perRound + " rounds an epoch of " + perRound + " prompts × "
                 + c.numGenerations + " completions; rewards " + rewards.names() + "; reference: "
                 + (c.beta == 0 ? "none (beta 0)" : reference == null ? "the base with the adapters off" : "a frozen copy of " + c.modelNameOrPath));
+        return of(c, policy, reference, prompts, rewards, ids -> tokenizer.decode(ids, true), stop.stream().mapToInt(Integer::intValue).toArray(),
+                progress).loop();
+    }
 
-        Objective<GrpoBatch> objective = new GrpoObjective(model, rollouts, c);
+    /**
+     * A GRPO run over what is already loaded (what {@link #create} loads from the config's folders;
+     * what {@code bench grpo} builds from random weights), and the seconds its generation rounds
+     * have taken so far (sampling, rewards, and the reference's and old policy's log-probs).
+     */
+    public record Run(TrainerLoop<?> loop, DoubleSupplier generationSeconds) {}
+
+    /**
+     * The run of {@code policy} on {@code prompts}.
+     *
+     * @param reference the frozen reference when beta &gt; 0 and there are no adapters, else null
+     * @param decode    a completion's text from its ids
+     * @param stop      the ids that end a completion
+     */
+    public static Run of(GRPOConfig c, Policy policy, CausalLM reference, List<Prompts.Prompt> prompts, RewardFunctions rewards,
+                         Function<int[], String> decode, int[] stop, Progress progress) {
+        c.validate();
+        GrpoRollouts rollouts = new GrpoRollouts(c, policy.model(), reference, policy.lora(), decode, prompts, rewards, stop,
+                Path.of(c.outputDir).resolve("completions.jsonl"), progress);
+        Objective<GrpoBatch> objective = new GrpoObjective(policy.model(), rollouts, c);
         if (policy.lora() != null) {
             objective = new LoraDropout<>(objective, policy.lora(), c.seed, b -> ((long) b.epoch() << 40) ^ ((long) b.round() << 16) ^ (b.iteration() << 8) ^ b.slice());
         }
@@ -83,7 +104,7 @@ public final class GrpoTrainer {
             }
             return out;
         };
-        return new TrainerLoop<>(c, policy.trainable(), objective, data, null, policy.state(), progress);
+        return new Run(new TrainerLoop<>(c, policy.trainable(), objective, data, null, policy.state(), progress), rollouts::generationSeconds);
     }
 
     /** The config's reward functions: built-ins by name, reward model folders, with reward_weights. */

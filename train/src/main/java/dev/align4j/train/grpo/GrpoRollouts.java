@@ -32,12 +32,13 @@ import java.util.Random;
 import java.util.function.Function;
 
 /**
- * GRPO's generation rounds, made when the trainer loop first asks for one of their micro-batches:
+ * The generation rounds of GRPO and RLOO, made when the trainer loop first asks for one of their micro-batches:
  * the round's prompts ({@code generation_batch_size / num_generations} of them, in the epoch's
  * shuffled order) each completed {@code num_generations} times by the generation engine — the group
  * shares its prompt's prefill — then scored by the reward functions, the rewards normalised within
- * each group ({@link GrpoAdvantages}), the reference's log-probs taken when {@code beta > 0}, and
- * the policy's own when the policy will have changed before the round is trained on
+ * each group by the method ({@link Advantages}: GRPO's or RLOO's), the reference's log-probs
+ * taken when {@code beta > 0}, and the policy's own when the method needs them or the policy will
+ * have changed before the round is trained on
  * ({@code gradient_accumulation_steps} not a multiple of {@code steps_per_generation × num_iterations},
  * as TRL decides); the round's completions shuffled and cut into {@code steps_per_generation}
  * micro-batches (trl/trainer/grpo_trainer.py, {@code _prepare_inputs} and
@@ -63,7 +64,26 @@ final class GrpoRollouts {
      */
     record Round(List<Sample> samples, double[] advantages, float[][] old, float[][] ref, List<int[]> slices, Map<String, Double> metrics) {}
 
-    private final GRPOConfig c;
+    /**
+     * How a method turns a round's rewards into advantages: GRPO's group normalisation, RLOO's
+     * leave-one-out baseline with its KL penalty.
+     */
+    interface Advantages {
+        /**
+         * @param rewards the reward functions' scores of the round's completions, group by group
+         * @param old     each completion's per-token log-probs under the policy at generation, or null
+         * @param ref     the reference's, or null (beta 0)
+         */
+        GrpoAdvantages.Result compute(RewardFunctions.Result rewards, float[][] old, float[][] ref);
+
+        /** Whether the method reads the policy's log-probs at generation even when the policy will not change before training. */
+        default boolean needsOld() {
+            return false;
+        }
+    }
+
+    private final GroupConfig c;
+    private final Advantages method;
     private final CausalLM policy, reference; // reference null: the policy with its adapters off (under LoRA), or none (beta 0)
     private final LoraModel lora;
     private final Function<int[], String> decode;
@@ -81,9 +101,10 @@ final class GrpoRollouts {
      * @param decode    a completion's text from its ids (the tokenizer, special tokens skipped)
      * @param stop      the token ids that end a completion
      */
-    GrpoRollouts(GRPOConfig c, CausalLM policy, CausalLM reference, LoraModel lora, Function<int[], String> decode, List<Prompts.Prompt> prompts,
+    GrpoRollouts(GroupConfig c, Advantages method, CausalLM policy, CausalLM reference, LoraModel lora, Function<int[], String> decode, List<Prompts.Prompt> prompts,
                  RewardFunctions rewards, int[] stop, Path completionsLog, Progress progress) {
         this.c = c;
+        this.method = method;
         this.policy = policy;
         this.reference = reference;
         this.lora = lora;
@@ -150,10 +171,9 @@ final class GrpoRollouts {
         RewardFunctions.Result r = rewards.score(scored);
         for (String error : r.errors()) progress.message("reward: " + error);
         for (String warning : r.warnings()) progress.message("reward: " + warning);
-        GrpoAdvantages.Result a = GrpoAdvantages.compute(r.totals(), g, c.scaling());
-
-        float[][] old = needsOldLogprobs() ? logprobs(samples, policy, false) : null;
+        float[][] old = method.needsOld() || policyChangesFirst() ? logprobs(samples, policy, false) : null;
         float[][] ref = c.beta == 0 ? null : logprobs(samples, reference, reference == null);
+        GrpoAdvantages.Result a = method.compute(r, old, ref);
 
         List<Integer> shuffled = new ArrayList<>();
         for (int i = 0; i < samples.size(); i++) shuffled.add(i);
@@ -175,7 +195,7 @@ final class GrpoRollouts {
     }
 
     /** TRL's condition for computing the old policy's log-probs at generation: the policy changes before the round is used up. */
-    private boolean needsOldLogprobs() {
+    private boolean policyChangesFirst() {
         return c.gradientAccumulationSteps % (c.stepsPerGeneration() * c.numIterations) != 0;
     }
 

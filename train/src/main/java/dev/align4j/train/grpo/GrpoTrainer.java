@@ -10,6 +10,7 @@ import dev.align4j.train.Policy;
 import dev.align4j.train.Progress;
 import dev.align4j.train.Prompts;
 import dev.align4j.train.TrainerLoop;
+import dev.align4j.train.loss.GrpoAdvantages;
 import dev.align4j.train.reward.RewardModelReward;
 import dev.align4j.train.rewards.RewardFunction;
 import dev.align4j.train.rewards.RewardFunctions;
@@ -47,6 +48,19 @@ public final class GrpoTrainer {
 
     /** A ready loop (call {@link TrainerLoop#run}). */
     public static TrainerLoop<?> create(GRPOConfig c, Progress progress) throws IOException {
+        Loaded l = load(c, "grpo", progress);
+        return of(c, l.policy(), l.reference(), l.prompts(), l.rewards(), l.decode(), l.stop(), progress).loop();
+    }
+
+    /** What a group trainer loads from its config before it runs. */
+    record Loaded(Policy policy, CausalLM reference, List<Prompts.Prompt> prompts, RewardFunctions rewards, Function<int[], String> decode,
+                  int[] stop) {}
+
+    /**
+     * The config's policy, reference (only when {@code beta > 0}: a frozen copy, or under LoRA none,
+     * the base with the adapters off serving), prompts and reward functions, checked before any compute.
+     */
+    static Loaded load(GroupConfig c, String method, Progress progress) throws IOException {
         c.validate();
         Path modelDir = Path.of(c.modelNameOrPath);
         Tokenizer tokenizer = Tokenizer.load(modelDir);
@@ -56,7 +70,7 @@ public final class GrpoTrainer {
             throw new IllegalArgumentException(c.datasetName + ": " + prompts.size() + " prompts, fewer than one generation round's "
                     + perRound + " (generation batch " + c.generationBatch() + " / num_generations " + c.numGenerations + ")");
         }
-        RewardFunctions rewards = rewardFunctions(c, progress);
+        RewardFunctions rewards = rewardFunctions(c);
         Policy policy = Policy.load(c, c.modelNameOrPath);
         int longest = prompts.stream().mapToInt(p -> p.ids().length).max().orElseThrow();
         if (longest + c.maxCompletionLength > policy.model().contextLength()) {
@@ -67,11 +81,10 @@ public final class GrpoTrainer {
         Set<Integer> stop = new LinkedHashSet<>(GenerationConfig.read(modelDir).eosTokenIds());
         tokenizer.eosTokenId().ifPresent(stop::add);
         if (c.resumeFromCheckpoint == null) Files.deleteIfExists(Path.of(c.outputDir).resolve("completions.jsonl"));
-        progress.message("grpo: " + prompts.size() + " prompts, " + prompts.size() / perRound + " rounds an epoch of " + perRound + " prompts × "
+        progress.message(method + ": " + prompts.size() + " prompts, " + prompts.size() / perRound + " rounds an epoch of " + perRound + " prompts × "
                 + c.numGenerations + " completions; rewards " + rewards.names() + "; reference: "
                 + (c.beta == 0 ? "none (beta 0)" : reference == null ? "the base with the adapters off" : "a frozen copy of " + c.modelNameOrPath));
-        return of(c, policy, reference, prompts, rewards, ids -> tokenizer.decode(ids, true), stop.stream().mapToInt(Integer::intValue).toArray(),
-                progress).loop();
+        return new Loaded(policy, reference, prompts, rewards, ids -> tokenizer.decode(ids, true), stop.stream().mapToInt(Integer::intValue).toArray());
     }
 
     /**
@@ -82,7 +95,7 @@ public final class GrpoTrainer {
     public record Run(TrainerLoop<?> loop, DoubleSupplier generationSeconds) {}
 
     /**
-     * The run of {@code policy} on {@code prompts}.
+     * The GRPO run of {@code policy} on {@code prompts}.
      *
      * @param reference the frozen reference when beta &gt; 0 and there are no adapters, else null
      * @param decode    a completion's text from its ids
@@ -91,9 +104,16 @@ public final class GrpoTrainer {
     public static Run of(GRPOConfig c, Policy policy, CausalLM reference, List<Prompts.Prompt> prompts, RewardFunctions rewards,
                          Function<int[], String> decode, int[] stop, Progress progress) {
         c.validate();
-        GrpoRollouts rollouts = new GrpoRollouts(c, policy.model(), reference, policy.lora(), decode, prompts, rewards, stop,
+        return run(c, (r, old, ref) -> GrpoAdvantages.compute(r.totals(), c.numGenerations, c.scaling()), new GrpoStep(c), policy, reference,
+                prompts, rewards, decode, stop, progress);
+    }
+
+    /** A group method's run: its rounds with {@code advantages}, its loss {@code step}, on the shared loop. */
+    static Run run(GroupConfig c, GrpoRollouts.Advantages advantages, GroupObjective.Step step, Policy policy, CausalLM reference,
+                   List<Prompts.Prompt> prompts, RewardFunctions rewards, Function<int[], String> decode, int[] stop, Progress progress) {
+        GrpoRollouts rollouts = new GrpoRollouts(c, advantages, policy.model(), reference, policy.lora(), decode, prompts, rewards, stop,
                 Path.of(c.outputDir).resolve("completions.jsonl"), progress);
-        Objective<GrpoBatch> objective = new GrpoObjective(policy.model(), rollouts, c);
+        Objective<GrpoBatch> objective = new GroupObjective(policy.model(), rollouts, c.temperature, step);
         if (policy.lora() != null) {
             objective = new LoraDropout<>(objective, policy.lora(), c.seed, b -> ((long) b.epoch() << 40) ^ ((long) b.round() << 16) ^ (b.iteration() << 8) ^ b.slice());
         }
@@ -108,7 +128,7 @@ public final class GrpoTrainer {
     }
 
     /** The config's reward functions: built-ins by name, reward model folders, with reward_weights. */
-    static RewardFunctions rewardFunctions(GRPOConfig c, Progress progress) throws IOException {
+    static RewardFunctions rewardFunctions(GroupConfig c) throws IOException {
         List<RewardFunction> functions = new ArrayList<>();
         for (String name : c.rewardFuncs) {
             Path folder = Path.of(name);

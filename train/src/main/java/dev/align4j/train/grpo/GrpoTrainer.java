@@ -35,7 +35,7 @@ import java.util.function.Function;
  * <p>The recipe: load the policy (LoRA adapters with {@code use_peft}); the reference only when
  * {@code beta > 0} (a frozen copy, or the base with the adapters off); the prompt rows
  * ({@link Prompts}); the reward functions ({@code reward_funcs}: built-ins by name, reward model
- * folders as {@link RewardModelReward}); hand {@link GrpoObjective} to the shared
+ * folders as {@link RewardModelReward}); hand {@link GroupObjective} with {@link GrpoStep} to the shared
  * {@link TrainerLoop}, whose batches are handles on the micro-batches of generation rounds that
  * {@link GrpoRollouts} generates when the loop reaches them. Completions stop at the generation
  * config's EOS ids and the tokenizer's EOS, as the engine's text layer does. A sample of each

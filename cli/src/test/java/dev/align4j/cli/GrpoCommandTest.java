@@ -110,6 +110,45 @@ class GrpoCommandTest {
         assertTrue(last > first + 0.1, "the accuracy reward rises: " + first + " → " + last);
     }
 
+    /**
+     * Online DPO on the same task: each prompt's two fresh completions ranked by the accuracy reward, then DPO's loss against the
+     * reference. At the first step the policy is the reference, so the sigmoid loss is exactly ln 2 and the KL 0; the chosen
+     * completion never has the lower reward; the missing-EOS penalty comes off the scores of completions without EOS.
+     */
+    @Test
+    void onlineDpoRanksEachPairAndTrainsWithTheDpoLoss(@TempDir Path dir) throws IOException {
+        Path out = dir.resolve("online");
+        List<String> a = onlineDpo(out, "6", "--missing_eos_penalty", "2.0");
+        Object[] r = MainTest.run(a.toArray(String[]::new));
+        assertEquals(0, r[0], (String) r[2]);
+        List<JsonNode> m = SftCommandTest.metrics(out);
+        JsonNode first = m.getFirst();
+        for (String key : List.of("rewards/chosen", "rewards/rejected", "rewards/accuracies", "rewards/margins", "logps/chosen", "logps/rejected",
+                "objective/kl", "objective/entropy", "objective/non_score_reward", "objective/rlhf_reward", "objective/scores",
+                "objective/scores_margin", "val/contain_eos_token", "beta")) {
+            assertTrue(first.has(key), key + " in " + first);
+        }
+        assertEquals(Math.log(2), first.get("loss").asDouble(), 1e-5, "policy = reference at the first step: " + first);
+        assertEquals(0, first.get("objective/kl").asDouble(), 1e-4);
+        for (JsonNode j : m) assertTrue(j.get("objective/scores_margin").asDouble() >= 0, "the chosen completion has the higher reward: " + j);
+        assertTrue(m.getLast().get("objective/kl").asDouble() != 0, "the policy moves off the reference: " + m.getLast());
+
+        double contain = first.get("val/contain_eos_token").asDouble();
+        assertTrue(contain > 0 && contain < 1, "some completions end with EOS, some run out: " + first);
+        assertEquals(0, MainTest.run(onlineDpo(dir.resolve("plain"), "1").toArray(String[]::new))[0]);
+        JsonNode plain = SftCommandTest.metrics(dir.resolve("plain")).getFirst();
+        assertEquals(plain.get("objective/scores").asDouble() - 2.0 * (1 - contain), first.get("objective/scores").asDouble(), 1e-9,
+                "the same first round, scored with and without the penalty");
+    }
+
+    static List<String> onlineDpo(Path out, String steps, String... more) {
+        List<String> a = new ArrayList<>(List.of("online-dpo", "--model_name_or_path", sft.toString(), "--dataset_name", prompts.toString(),
+                "--output_dir", out.toString(), "--reward_funcs", "accuracy_reward", "--per_device_train_batch_size", "8", "--max_new_tokens",
+                "9", "--learning_rate", "5e-4", "--max_steps", steps, "--logging_steps", "1", "--save_steps", "1000", "--disable_tqdm", "true"));
+        a.addAll(List.of(more));
+        return a;
+    }
+
     /** A run resumed from its step-2 checkpoint ends bit-identical: each generation round is a function of the seed and the round. */
     @Test
     void aResumedRunEndsBitIdentical(@TempDir Path dir) throws IOException {

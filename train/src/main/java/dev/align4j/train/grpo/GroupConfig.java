@@ -97,8 +97,8 @@ public class GroupConfig extends TrainingArguments {
             throw bad("generation_batch_size", generationBatchSize, "cannot be set with steps_per_generation; set one");
         }
         int generation = generationBatch();
-        if (generation % perDeviceTrainBatchSize != 0) {
-            throw bad("generation_batch_size", generation, "must be a multiple of per_device_train_batch_size " + perDeviceTrainBatchSize);
+        if (generation % microBatch() != 0) {
+            throw bad("generation_batch_size", generation, "must be a multiple of the micro-batch's " + microBatch() + " completions");
         }
         if (generation % numGenerations != 0) {
             int fix = lcm(perDeviceTrainBatchSize, numGenerations);
@@ -121,13 +121,23 @@ public class GroupConfig extends TrainingArguments {
     /** steps_per_generation, defaulting as TRL does. */
     public int stepsPerGeneration() {
         if (stepsPerGeneration != null) return stepsPerGeneration;
-        if (generationBatchSize != null) return generationBatchSize / perDeviceTrainBatchSize;
+        if (generationBatchSize != null) return generationBatchSize / microBatch();
         return gradientAccumulationSteps;
     }
 
     /** Completions per generation round. */
     public int generationBatch() {
-        return generationBatchSize != null ? generationBatchSize : perDeviceTrainBatchSize * stepsPerGeneration();
+        return generationBatchSize != null ? generationBatchSize : microBatch() * stepsPerGeneration();
+    }
+
+    /** Completions per micro-batch: per_device_train_batch_size, which counts completions for GRPO and RLOO. */
+    public int microBatch() {
+        return perDeviceTrainBatchSize;
+    }
+
+    /** The temperature the policy's and the reference's log-probs are taken at: the sampling temperature, as GRPO and RLOO take them. */
+    public double logprobTemperature() {
+        return temperature;
     }
 
     private static int lcm(int a, int b) {

@@ -71,10 +71,16 @@ final class GrpoRollouts {
     interface Advantages {
         /**
          * @param rewards the reward functions' scores of the round's completions, group by group
+         * @param samples the completions
          * @param old     each completion's per-token log-probs under the policy at generation, or null
          * @param ref     the reference's, or null (beta 0)
          */
-        GrpoAdvantages.Result compute(RewardFunctions.Result rewards, float[][] old, float[][] ref);
+        GrpoAdvantages.Result compute(RewardFunctions.Result rewards, List<Sample> samples, float[][] old, float[][] ref);
+
+        /** Whether a micro-batch holds whole groups (online DPO's pairs) rather than completions shuffled apart. */
+        default boolean wholeGroups() {
+            return false;
+        }
 
         /** Whether the method reads the policy's log-probs at generation even when the policy will not change before training. */
         default boolean needsOld() {
@@ -173,15 +179,16 @@ final class GrpoRollouts {
         for (String warning : r.warnings()) progress.message("reward: " + warning);
         float[][] old = method.needsOld() || policyChangesFirst() ? logprobs(samples, policy, false) : null;
         float[][] ref = c.beta == 0 ? null : logprobs(samples, reference, reference == null);
-        GrpoAdvantages.Result a = method.compute(r, old, ref);
+        GrpoAdvantages.Result a = method.compute(r, samples, old, ref);
 
-        List<Integer> shuffled = new ArrayList<>();
-        for (int i = 0; i < samples.size(); i++) shuffled.add(i);
-        Collections.shuffle(shuffled, new Random(c.seed * 31 + global));
+        int unit = method.wholeGroups() ? g : 1; // shuffle whole groups, or single completions
+        List<Integer> units = new ArrayList<>();
+        for (int i = 0; i < samples.size() / unit; i++) units.add(i);
+        Collections.shuffle(units, new Random(c.seed * 31 + global));
+        int[] shuffled = new int[samples.size()];
+        for (int u = 0, k = 0; u < units.size(); u++) for (int j = 0; j < unit; j++) shuffled[k++] = units.get(u) * unit + j;
         List<int[]> slices = new ArrayList<>();
-        for (int k = 0; k < c.stepsPerGeneration(); k++) {
-            slices.add(shuffled.subList(k * c.perDeviceTrainBatchSize, (k + 1) * c.perDeviceTrainBatchSize).stream().mapToInt(Integer::intValue).toArray());
-        }
+        for (int k = 0; k < c.stepsPerGeneration(); k++) slices.add(Arrays.copyOfRange(shuffled, k * c.microBatch(), (k + 1) * c.microBatch()));
 
         Map<String, Double> metrics = new LinkedHashMap<>(a.metrics());
         r.metrics().forEach((k, v) -> {
@@ -201,7 +208,7 @@ final class GrpoRollouts {
 
     private float[][] logprobs(List<Sample> samples, CausalLM model, boolean adaptersOff) {
         float[][] out = new float[samples.size()][];
-        int chunk = c.perDeviceTrainBatchSize;
+        int chunk = c.microBatch();
         for (int from = 0; from < samples.size(); from += chunk) {
             int to = Math.min(from + chunk, samples.size());
             List<int[]> q = new ArrayList<>(), r = new ArrayList<>();
@@ -214,10 +221,10 @@ final class GrpoRollouts {
             try (var noGrad = Autograd.noGrad()) {
                 if (adaptersOff) {
                     try (var off = lora.disabled()) {
-                        lp = batch.logprobs(policy, c.temperature).toArray();
+                        lp = batch.logprobs(policy, c.logprobTemperature()).toArray();
                     }
                 } else {
-                    lp = batch.logprobs(model, c.temperature).toArray();
+                    lp = batch.logprobs(model, c.logprobTemperature()).toArray();
                 }
             }
             int at = 0;

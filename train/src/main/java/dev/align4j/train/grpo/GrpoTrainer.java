@@ -104,7 +104,7 @@ public final class GrpoTrainer {
     public static Run of(GRPOConfig c, Policy policy, CausalLM reference, List<Prompts.Prompt> prompts, RewardFunctions rewards,
                          Function<int[], String> decode, int[] stop, Progress progress) {
         c.validate();
-        return run(c, (r, old, ref) -> GrpoAdvantages.compute(r.totals(), c.numGenerations, c.scaling()), new GrpoStep(c), policy, reference,
+        return run(c, (r, samples, old, ref) -> GrpoAdvantages.compute(r.totals(), c.numGenerations, c.scaling()), new GrpoStep(c), policy, reference,
                 prompts, rewards, decode, stop, progress);
     }
 
@@ -113,7 +113,7 @@ public final class GrpoTrainer {
                    List<Prompts.Prompt> prompts, RewardFunctions rewards, Function<int[], String> decode, int[] stop, Progress progress) {
         GrpoRollouts rollouts = new GrpoRollouts(c, advantages, policy.model(), reference, policy.lora(), decode, prompts, rewards, stop,
                 Path.of(c.outputDir).resolve("completions.jsonl"), progress);
-        Objective<GrpoBatch> objective = new GroupObjective(policy.model(), rollouts, c.temperature, step);
+        Objective<GrpoBatch> objective = new GroupObjective(policy.model(), rollouts, c.logprobTemperature(), step);
         if (policy.lora() != null) {
             objective = new LoraDropout<>(objective, policy.lora(), c.seed, b -> ((long) b.epoch() << 40) ^ ((long) b.round() << 16) ^ (b.iteration() << 8) ^ b.slice());
         }

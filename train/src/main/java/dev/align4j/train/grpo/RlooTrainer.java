@@ -26,7 +26,8 @@ public final class RlooTrainer {
         GrpoTrainer.Loaded l = GrpoTrainer.load(c, "rloo", progress);
         GrpoRollouts.Advantages advantages = new GrpoRollouts.Advantages() {
             @Override
-            public dev.align4j.train.loss.GrpoAdvantages.Result compute(RewardFunctions.Result r, float[][] old, float[][] ref) {
+            public dev.align4j.train.loss.GrpoAdvantages.Result compute(RewardFunctions.Result r, java.util.List<GrpoRollouts.Sample> samples,
+                                                                        float[][] old, float[][] ref) {
                 return RlooLoss.advantages(unscorableAsNaN(r), c.numGenerations, c.beta, old, ref, c.clipRange(), c.normalizeAdvantages);
             }
 

@@ -170,6 +170,25 @@ class GrpoCommandTest {
         assertEquals(SftCommandTest.metrics(whole).getLast().get("reward"), SftCommandTest.metrics(resumed).getLast().get("reward"));
     }
 
+    /**
+     * The reference and the old policy end to end: with beta the k3 KL to the reference is 0 at the first step (the policy is
+     * the reference) and grows; with num_iterations 2 each round is trained on twice, its second pass against the
+     * log-probs taken at generation, so the ratio leaves 1 and the clip can bind.
+     */
+    @Test
+    void betaAndNumIterationsUseTheReferenceAndTheOldPolicy(@TempDir Path dir) throws IOException {
+        Path out = dir.resolve("kl");
+        Object[] r = MainTest.run(args(out, "--max_steps", "6", "--beta", "0.04", "--num_iterations", "2", "--loss_type", "grpo",
+                "--importance_sampling_level", "sequence", "--learning_rate", "3e-3", "--epsilon", "0.05").toArray(String[]::new));
+        assertEquals(0, r[0], (String) r[2]);
+        assertTrue(((String) r[2]).contains("reference: a frozen copy"), (String) r[2]);
+        List<JsonNode> m = SftCommandTest.metrics(out);
+        assertEquals(6, m.size(), "3 rounds, each trained on twice");
+        assertEquals(0, m.getFirst().get("kl").asDouble(), 1e-6, "the first step's policy is the reference: " + m.getFirst());
+        assertTrue(m.getLast().get("kl").asDouble() > 0, m.getLast().toString());
+        assertTrue(m.stream().anyMatch(j -> j.get("clip_ratio/region_mean").asDouble() > 0), "a second pass clips: " + m);
+    }
+
     /** A reward server that fails is reported and counted, its completions get no reward, and the run goes on; with strict it stops. */
     @Test
     void aFailingRewardFunctionIsCountedUnlessStrict(@TempDir Path dir) throws IOException {

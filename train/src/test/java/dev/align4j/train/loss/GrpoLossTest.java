@@ -31,16 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class GrpoLossTest {
     static final Options DAPO = Options.DEFAULT;
 
-    /** (N) trainable log-probs {@code ln ratio} for the given ratios. */
-    static Tensor logprobsOf(double... ratios) {
-        float[] x = new float[ratios.length];
-        for (int i = 0; i < x.length; i++) x[i] = (float) Math.log(ratios[i]);
-        return Tensor.of(x, x.length).requiresGrad(true);
-    }
 
-    static double[] grad(Tensor x) {
-        return GradCheck.toDouble(x.grad().toArray());
-    }
 
     /**
      * Two completions of lengths 2 and 3, ratios (1.1, 0.9 | 1.0, 1.1, 0.95), all inside [0.8, 1.2],
@@ -62,13 +53,13 @@ class GrpoLossTest {
                 {LossType.DAPO, -0.095, new double[] {-0.22, -0.18, 0.1, 0.11, 0.095}},
         };
         for (Object[] c : cases) {
-            Tensor logp = logprobsOf(1.1, 0.9, 1.0, 1.1, 0.95);
+            Tensor logp = Ratios.logprobsOf(1.1, 0.9, 1.0, 1.1, 0.95);
             Options o = DAPO.withLossType((LossType) c[0]).withMaxCompletionLength(4);
             GrpoLoss.Result r = GrpoLoss.compute(o, Inputs.of(logp, new double[] {2, -1}, new int[] {2, 3})
                     .withOldLogprobs(new float[5]).withNormalizer(10));
             assertEquals((double) c[1], r.loss().item(), 1e-6, c[0].toString());
             r.loss().backward();
-            assertArrayEquals((double[]) c[2], grad(logp), 1e-6, c[0].toString());
+            assertArrayEquals((double[]) c[2], Ratios.grad(logp), 1e-6, c[0].toString());
             assertEquals(0.0, r.metrics().get("clip_ratio/region_mean"), 0.0);
             assertFalse(r.metrics().containsKey("kl"), "no kl metric when beta is 0");
         }
@@ -90,12 +81,12 @@ class GrpoLossTest {
      */
     @Test
     void clippingStopsTheGradientOnlyWhereItWouldImproveTheObjective() {
-        Tensor logp = logprobsOf(1.5, 1.1, 0.5, 0.5, 0.9, 1.5);
+        Tensor logp = Ratios.logprobsOf(1.5, 1.1, 0.5, 0.5, 0.9, 1.5);
         Inputs in = Inputs.of(logp, new double[] {2, -1}, new int[] {3, 3}).withOldLogprobs(new float[6]).withNormalizer(6);
         GrpoLoss.Result r = GrpoLoss.compute(DAPO, in);
         assertEquals(-0.4, r.loss().item(), 1e-6);
         r.loss().backward();
-        assertArrayEquals(new double[] {0, -0.366666667, -0.166666667, 0, 0.15, 0.25}, grad(logp), 1e-6);
+        assertArrayEquals(new double[] {0, -0.366666667, -0.166666667, 0, 0.15, 0.25}, Ratios.grad(logp), 1e-6);
         Map<String, Double> m = r.metrics();
         assertEquals(1.0 / 6, m.get("clip_ratio/low_mean"), 1e-12);
         assertEquals(1.0 / 6, m.get("clip_ratio/high_mean"), 1e-12);
@@ -118,20 +109,20 @@ class GrpoLossTest {
     @Test
     void epsilonHighWidensOnlyTheUpperClip() {
         Options bnpo = DAPO.withLossType(LossType.BNPO).withEpsilon(0.2, 0.28);
-        Tensor logp = logprobsOf(1.25, 1.3, 0.75, 1.1);
+        Tensor logp = Ratios.logprobsOf(1.25, 1.3, 0.75, 1.1);
         GrpoLoss.Result r = GrpoLoss.compute(bnpo, Inputs.of(logp, new double[] {1, -1}, new int[] {2, 2}).withOldLogprobs(new float[4]));
         assertEquals(-0.1575, r.loss().item(), 1e-6);
         r.loss().backward();
-        assertArrayEquals(new double[] {-0.3125, 0, 0, 0.275}, grad(logp), 1e-6);
+        assertArrayEquals(new double[] {-0.3125, 0, 0, 0.275}, Ratios.grad(logp), 1e-6);
         assertEquals(0.25, r.metrics().get("clip_ratio/high_mean"), 0.0);
         assertEquals(0.25, r.metrics().get("clip_ratio/low_mean"), 0.0);
 
-        Tensor symmetric = logprobsOf(1.25, 1.3, 0.75, 1.1);
+        Tensor symmetric = Ratios.logprobsOf(1.25, 1.3, 0.75, 1.1);
         GrpoLoss.Result s = GrpoLoss.compute(bnpo.withEpsilon(0.2),
                 Inputs.of(symmetric, new double[] {1, -1}, new int[] {2, 2}).withOldLogprobs(new float[4]));
         assertEquals(-0.125, s.loss().item(), 1e-6);
         s.loss().backward();
-        assertArrayEquals(new double[] {0, 0, 0, 0.275}, grad(symmetric), 1e-6);
+        assertArrayEquals(new double[] {0, 0, 0, 0.275}, Ratios.grad(symmetric), 1e-6);
         assertEquals(0.5, s.metrics().get("clip_ratio/high_mean"), 0.0);
     }
 
@@ -161,7 +152,7 @@ class GrpoLossTest {
         assertEquals(0.002677349, r.loss().item(), 1e-6);
         r.loss().backward();
         double a = -0.244280552, b = 0.163746151;
-        assertArrayEquals(new double[] {a, a, b, b, b}, grad(x), 1e-6);
+        assertArrayEquals(new double[] {a, a, b, b, b}, Ratios.grad(x), 1e-6);
         assertEquals(0.0, r.metrics().get("clip_ratio/region_mean"), 0.0);
 
         Tensor y = Tensor.vector(logp).requiresGrad(true);
@@ -169,14 +160,14 @@ class GrpoLossTest {
                 Inputs.of(y, new double[] {1, -1}, new int[] {2, 3}).withOldLogprobs(old));
         assertEquals(-0.201336003, g.loss().item(), 1e-6);
         g.loss().backward();
-        assertArrayEquals(new double[] {-0.305350690, -0.305350690, 0.136455126, 0.136455126, 0.136455126}, grad(y), 1e-6);
+        assertArrayEquals(new double[] {-0.305350690, -0.305350690, 0.136455126, 0.136455126, 0.136455126}, Ratios.grad(y), 1e-6);
 
         Tensor z = Tensor.vector(logp).requiresGrad(true);
         GrpoLoss.Result c = GrpoLoss.compute(gspo.withEpsilon(0.2),
                 Inputs.of(z, new double[] {1, -1}, new int[] {2, 3}).withOldLogprobs(old).withNormalizer(5));
         assertEquals(0.011238452, c.loss().item(), 1e-6);
         c.loss().backward();
-        assertArrayEquals(new double[] {0, 0, b, b, b}, grad(z), 1e-6);
+        assertArrayEquals(new double[] {0, 0, b, b, b}, Ratios.grad(z), 1e-6);
         assertEquals(0.5, c.metrics().get("clip_ratio/high_mean"), 0.0);
 
         Map<String, Double> low = GrpoLoss.compute(gspo.withEpsilon(0.1, 0.2),
@@ -210,7 +201,7 @@ class GrpoLossTest {
         GrpoLoss.Result r = GrpoLoss.compute(cispo, Inputs.of(x, new double[] {1, -2}, new int[] {2, 3}).withOldLogprobs(old).withNormalizer(5));
         assertEquals(-0.9, r.loss().item(), 1e-6);
         r.loss().backward();
-        assertArrayEquals(new double[] {-0.3, -1, 0.2, 0.4, 0.8}, grad(x), 1e-6);
+        assertArrayEquals(new double[] {-0.3, -1, 0.2, 0.4, 0.8}, Ratios.grad(x), 1e-6);
         assertEquals(0.2, r.metrics().get("cispo_clip_ratio"), 1e-12);
         assertFalse(r.metrics().containsKey("clip_ratio/region_mean"));
 
@@ -218,7 +209,7 @@ class GrpoLossTest {
         GrpoLoss.Result d = GrpoLoss.compute(DAPO.withLossType(LossType.CISPO),
                 Inputs.of(onPolicy, new double[] {1}, new int[] {2}).withNormalizer(4));
         d.loss().backward();
-        assertArrayEquals(new double[] {-0.05, -0.05}, grad(onPolicy), 1e-7);
+        assertArrayEquals(new double[] {-0.05, -0.05}, Ratios.grad(onPolicy), 1e-7);
     }
 
     /**
@@ -240,7 +231,7 @@ class GrpoLossTest {
         assertEquals(0.013143136, r.loss().item(), 1e-7);
         assertEquals(0.131431358, r.metrics().get("kl"), 1e-7);
         r.loss().backward();
-        assertArrayEquals(new double[] {0.007869387, -0.005680508, 0, -0.012974425, 0.012642411}, grad(x), 1e-7);
+        assertArrayEquals(new double[] {0.007869387, -0.005680508, 0, -0.012974425, 0.012642411}, Ratios.grad(x), 1e-7);
     }
 
     /**
@@ -258,13 +249,13 @@ class GrpoLossTest {
         Object[][] cases = {
                 {LossType.GRPO, -1.0, -0.55}, {LossType.BNPO, -2.0, -1.1}, {LossType.DR_GRPO, -0.5, -0.275}, {LossType.DAPO, -0.8, -0.44}};
         for (Object[] c : cases) {
-            Tensor logp = logprobsOf(1.1, 0.9, 1.0, 1.1, 0.95);
+            Tensor logp = Ratios.logprobsOf(1.1, 0.9, 1.0, 1.1, 0.95);
             float[] old = {0, 0, 0, Float.NaN, 0};
             GrpoLoss.Result r = GrpoLoss.compute(DAPO.withLossType((LossType) c[0]).withMaxCompletionLength(4),
                     Inputs.of(logp, new double[] {2, -1}, new int[] {2, 3}).withOldLogprobs(old).withMask(mask).withNormalizer(5));
             assertEquals((double) c[1], r.loss().item(), 1e-6, c[0].toString());
             r.loss().backward();
-            double[] g = grad(logp);
+            double[] g = Ratios.grad(logp);
             assertEquals((double) c[2], g[0], 1e-6, c[0].toString());
             assertArrayEquals(new double[] {0, 0, 0}, new double[] {g[2], g[3], g[4]}, 0.0);
         }
@@ -316,7 +307,7 @@ class GrpoLossTest {
                 Inputs.of(x, new double[] {2, -1}, new int[] {2, 3}).withRefLogprobs(ref).withEntropyMask(bits(0, 1, 0, 1, 0)));
         assertEquals(-0.186856864, r.loss().item(), 1e-6);
         r.loss().backward();
-        assertArrayEquals(new double[] {0.007869387, -0.405680508, 0, 0.187025575, 0.012642411}, grad(x), 1e-6);
+        assertArrayEquals(new double[] {0.007869387, -0.405680508, 0, 0.187025575, 0.012642411}, Ratios.grad(x), 1e-6);
     }
 
     /**
@@ -334,7 +325,7 @@ class GrpoLossTest {
                 Tensor x = Tensor.vector(logp).requiresGrad(true);
                 Options o = DAPO.withLossType(type).withImportanceSamplingLevel(level).withEpsilon(0.2, type == LossType.CISPO ? 5 : 0.2);
                 GrpoLoss.compute(o, Inputs.of(x, a, new int[] {2, 1, 3, 2}).withOldLogprobs(old).withNormalizer(8)).loss().backward();
-                double[] g = grad(x);
+                double[] g = Ratios.grad(x);
                 assertArrayEquals(new double[] {0, 0, 0}, new double[] {g[0], g[1], g[2]}, 0.0, type + " " + level);
                 assertNotEquals(0.0, g[4], type + " " + level);
             }

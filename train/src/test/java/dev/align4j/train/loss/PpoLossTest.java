@@ -24,16 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class PpoLossTest {
     static final double EPS = 0.2;
 
-    /** (N) trainable log-probs {@code ln ratio} for the given ratios. */
-    static Tensor logprobsOf(double... ratios) {
-        float[] x = new float[ratios.length];
-        for (int i = 0; i < x.length; i++) x[i] = (float) Math.log(ratios[i]);
-        return Tensor.of(x, x.length).requiresGrad(true);
-    }
 
-    static double[] grad(Tensor x) {
-        return GradCheck.toDouble(x.grad().toArray());
-    }
 
     /**
      * A = 2 for all three tokens, N = 3:
@@ -45,12 +36,12 @@ class PpoLossTest {
      */
     @Test
     void positiveAdvantageIsClippedOnlyAbove() {
-        Tensor logp = logprobsOf(1.5, 1.1, 0.5);
+        Tensor logp = Ratios.logprobsOf(1.5, 1.1, 0.5);
         PpoLoss.PolicyLoss p = PpoLoss.policyLoss(logp, new float[3], new float[] {2, 2, 2}, EPS);
         assertEquals(-1.866666667, p.loss().item(), 1e-6);
         assertEquals(1.0 / 3, p.clipfrac(), 1e-12);
         p.loss().backward();
-        assertArrayEquals(new double[] {0, -0.733333333, -0.333333333}, grad(logp), 1e-6);
+        assertArrayEquals(new double[] {0, -0.733333333, -0.333333333}, Ratios.grad(logp), 1e-6);
     }
 
     /**
@@ -63,12 +54,12 @@ class PpoLossTest {
      */
     @Test
     void negativeAdvantageIsClippedOnlyBelow() {
-        Tensor logp = logprobsOf(0.5, 0.9, 1.5);
+        Tensor logp = Ratios.logprobsOf(0.5, 0.9, 1.5);
         PpoLoss.PolicyLoss p = PpoLoss.policyLoss(logp, new float[3], new float[] {-1, -1, -1}, EPS);
         assertEquals(1.066666667, p.loss().item(), 1e-6);
         assertEquals(1.0 / 3, p.clipfrac(), 1e-12);
         p.loss().backward();
-        assertArrayEquals(new double[] {0, 0.3, 0.5}, grad(logp), 1e-6);
+        assertArrayEquals(new double[] {0, 0.3, 0.5}, Ratios.grad(logp), 1e-6);
     }
 
     /**
@@ -80,7 +71,7 @@ class PpoLossTest {
      */
     @Test
     void policyLossAtTheClipBounds() {
-        PpoLoss.PolicyLoss p = PpoLoss.policyLoss(logprobsOf(1.2, 0.8), new float[2], new float[] {2, -1}, EPS);
+        PpoLoss.PolicyLoss p = PpoLoss.policyLoss(Ratios.logprobsOf(1.2, 0.8), new float[2], new float[] {2, -1}, EPS);
         assertEquals(-0.8, p.loss().item(), 1e-6);
 
         float[] old = {-1.3f, -0.7f};
@@ -89,7 +80,7 @@ class PpoLossTest {
         assertEquals(0.5, exact.loss().item(), 0.0);
         assertEquals(0.0, exact.clipfrac());
         exact.loss().backward();
-        assertArrayEquals(new double[] {-1, 1.5}, grad(logp), 1e-7);
+        assertArrayEquals(new double[] {-1, 1.5}, Ratios.grad(logp), 1e-7);
     }
 
     /**
@@ -121,7 +112,7 @@ class PpoLossTest {
         assertEquals(0.8675, l.loss().item(), 1e-6);
         assertEquals(0.5, l.clipfrac(), 0.0);
         l.loss().backward();
-        assertArrayEquals(new double[] {-0.225, 0.375, 0, 0}, grad(v), 1e-6);
+        assertArrayEquals(new double[] {-0.225, 0.375, 0, 0}, Ratios.grad(v), 1e-6);
     }
 
     /**
@@ -149,7 +140,7 @@ class PpoLossTest {
      */
     @Test
     void totalLossAndMetrics() {
-        Tensor logp = logprobsOf(1.5, 0.9);
+        Tensor logp = Ratios.logprobsOf(1.5, 0.9);
         Tensor v = Tensor.vector(1.1f, 1.5f).requiresGrad(true);
         PpoLoss.Result r = PpoLoss.compute(new PpoLoss.Options(0.2, 0.2, 0.1), logp, new float[2], new float[] {2, -1},
                 v, new float[] {1, 1}, new float[] {2, 2});
@@ -163,8 +154,8 @@ class PpoLossTest {
         assertEquals(0.25 * (l15 * l15 + l09 * l09), m.get("policy/approxkl"), 1e-7);
         assertEquals(1.2, m.get("val/ratio"), 1e-6);
         r.loss().backward();
-        assertArrayEquals(new double[] {0, 0.9 / 2}, grad(logp), 1e-6);
-        assertArrayEquals(new double[] {-0.045, 0}, grad(v), 1e-6);
+        assertArrayEquals(new double[] {0, 0.9 / 2}, Ratios.grad(logp), 1e-6);
+        assertArrayEquals(new double[] {-0.045, 0}, Ratios.grad(v), 1e-6);
     }
 
     @Test

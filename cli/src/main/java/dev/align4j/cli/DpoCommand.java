@@ -1,7 +1,6 @@
 package dev.align4j.cli;
 
 import dev.align4j.train.Progress;
-import dev.align4j.train.TrainerLoop;
 import dev.align4j.train.dpo.DPOConfig;
 import dev.align4j.train.dpo.DpoTrainer;
 import picocli.CommandLine.Command;
@@ -21,7 +20,7 @@ public final class DpoCommand extends TrainCommand<DPOConfig> {
     }
 
     @Override
-    TrainerLoop<?> loop(DPOConfig c, Progress progress) throws Exception {
-        return DpoTrainer.create(c, progress);
+    Training.Job job(DPOConfig c, Progress progress) throws Exception {
+        return Training.Job.of(DpoTrainer.create(c, progress));
     }
 }

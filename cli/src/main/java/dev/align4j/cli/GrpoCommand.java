@@ -1,7 +1,6 @@
 package dev.align4j.cli;
 
 import dev.align4j.train.Progress;
-import dev.align4j.train.TrainerLoop;
 import dev.align4j.train.grpo.GRPOConfig;
 import dev.align4j.train.grpo.GrpoTrainer;
 import picocli.CommandLine.Command;
@@ -21,7 +20,7 @@ public final class GrpoCommand extends TrainCommand<GRPOConfig> {
     }
 
     @Override
-    TrainerLoop<?> loop(GRPOConfig c, Progress progress) throws Exception {
-        return GrpoTrainer.create(c, progress);
+    Training.Job job(GRPOConfig c, Progress progress) throws Exception {
+        return Training.Job.of(GrpoTrainer.create(c, progress));
     }
 }

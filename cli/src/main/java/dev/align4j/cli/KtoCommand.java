@@ -1,7 +1,6 @@
 package dev.align4j.cli;
 
 import dev.align4j.train.Progress;
-import dev.align4j.train.TrainerLoop;
 import dev.align4j.train.kto.KTOConfig;
 import dev.align4j.train.kto.KtoTrainer;
 import picocli.CommandLine.Command;
@@ -21,7 +20,7 @@ public final class KtoCommand extends TrainCommand<KTOConfig> {
     }
 
     @Override
-    TrainerLoop<?> loop(KTOConfig c, Progress progress) throws Exception {
-        return KtoTrainer.create(c, progress);
+    Training.Job job(KTOConfig c, Progress progress) throws Exception {
+        return Training.Job.of(KtoTrainer.create(c, progress));
     }
 }

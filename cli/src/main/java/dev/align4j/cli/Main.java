@@ -26,7 +26,6 @@ public final class Main implements Runnable {
         CommandLine cmd = new CommandLine(new Main());
         for (CommandLine sub : cmd.getSubcommands().values()) {
             if (sub.getCommand() instanceof TrainCommand<?> train) sub.getCommandSpec().usageMessage().footer(train.keys());
-            if (sub.getCommand() instanceof PpoCommand ppo) sub.getCommandSpec().usageMessage().footer(ppo.keys());
         }
         return cmd
                 .setCaseInsensitiveEnumValuesAllowed(true)

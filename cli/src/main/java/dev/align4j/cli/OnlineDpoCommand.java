@@ -1,7 +1,6 @@
 package dev.align4j.cli;
 
 import dev.align4j.train.Progress;
-import dev.align4j.train.TrainerLoop;
 import dev.align4j.train.grpo.OnlineDPOConfig;
 import dev.align4j.train.grpo.OnlineDpoTrainer;
 import picocli.CommandLine.Command;
@@ -21,7 +20,7 @@ public final class OnlineDpoCommand extends TrainCommand<OnlineDPOConfig> {
     }
 
     @Override
-    TrainerLoop<?> loop(OnlineDPOConfig c, Progress progress) throws Exception {
-        return OnlineDpoTrainer.create(c, progress);
+    Training.Job job(OnlineDPOConfig c, Progress progress) throws Exception {
+        return Training.Job.of(OnlineDpoTrainer.create(c, progress));
     }
 }

@@ -1,7 +1,6 @@
 package dev.align4j.cli;
 
 import dev.align4j.train.Progress;
-import dev.align4j.train.TrainerLoop;
 import dev.align4j.train.orpo.ORPOConfig;
 import dev.align4j.train.orpo.OrpoTrainer;
 import picocli.CommandLine.Command;
@@ -21,7 +20,7 @@ public final class OrpoCommand extends TrainCommand<ORPOConfig> {
     }
 
     @Override
-    TrainerLoop<?> loop(ORPOConfig c, Progress progress) throws Exception {
-        return OrpoTrainer.create(c, progress);
+    Training.Job job(ORPOConfig c, Progress progress) throws Exception {
+        return Training.Job.of(OrpoTrainer.create(c, progress));
     }
 }

@@ -1,7 +1,6 @@
 package dev.align4j.cli;
 
 import dev.align4j.train.Progress;
-import dev.align4j.train.TrainerLoop;
 import dev.align4j.train.sft.PretrainConfig;
 import dev.align4j.train.sft.Pretraining;
 import picocli.CommandLine.Command;
@@ -19,7 +18,7 @@ public final class PretrainCommand extends TrainCommand<PretrainConfig> {
     }
 
     @Override
-    TrainerLoop<?> loop(PretrainConfig c, Progress progress) throws Exception {
-        return Pretraining.create(c, progress);
+    Training.Job job(PretrainConfig c, Progress progress) throws Exception {
+        return Training.Job.of(Pretraining.create(c, progress));
     }
 }

@@ -1,7 +1,6 @@
 package dev.align4j.cli;
 
 import dev.align4j.train.Progress;
-import dev.align4j.train.TrainerLoop;
 import dev.align4j.train.reward.RewardConfig;
 import dev.align4j.train.reward.RewardTrainer;
 import picocli.CommandLine.Command;
@@ -22,7 +21,7 @@ public final class RewardCommand extends TrainCommand<RewardConfig> {
     }
 
     @Override
-    TrainerLoop<?> loop(RewardConfig c, Progress progress) throws Exception {
-        return RewardTrainer.create(c, progress);
+    Training.Job job(RewardConfig c, Progress progress) throws Exception {
+        return Training.Job.of(RewardTrainer.create(c, progress));
     }
 }

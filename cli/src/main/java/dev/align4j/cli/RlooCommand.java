@@ -1,7 +1,6 @@
 package dev.align4j.cli;
 
 import dev.align4j.train.Progress;
-import dev.align4j.train.TrainerLoop;
 import dev.align4j.train.grpo.RLOOConfig;
 import dev.align4j.train.grpo.RlooTrainer;
 import picocli.CommandLine.Command;
@@ -21,7 +20,7 @@ public final class RlooCommand extends TrainCommand<RLOOConfig> {
     }
 
     @Override
-    TrainerLoop<?> loop(RLOOConfig c, Progress progress) throws Exception {
-        return RlooTrainer.create(c, progress);
+    Training.Job job(RLOOConfig c, Progress progress) throws Exception {
+        return Training.Job.of(RlooTrainer.create(c, progress));
     }
 }

@@ -1,7 +1,6 @@
 package dev.align4j.cli;
 
 import dev.align4j.train.Progress;
-import dev.align4j.train.TrainerLoop;
 import dev.align4j.train.sft.SFTConfig;
 import dev.align4j.train.sft.SftTrainer;
 import picocli.CommandLine.Command;
@@ -21,7 +20,7 @@ public final class SftCommand extends TrainCommand<SFTConfig> {
     }
 
     @Override
-    TrainerLoop<?> loop(SFTConfig c, Progress progress) throws Exception {
-        return SftTrainer.create(c, progress);
+    Training.Job job(SFTConfig c, Progress progress) throws Exception {
+        return Training.Job.of(SftTrainer.create(c, progress));
     }
 }

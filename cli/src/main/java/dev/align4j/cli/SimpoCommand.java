@@ -1,7 +1,6 @@
 package dev.align4j.cli;
 
 import dev.align4j.train.Progress;
-import dev.align4j.train.TrainerLoop;
 import dev.align4j.train.cpo.CpoTrainer;
 import dev.align4j.train.cpo.SimPOConfig;
 import picocli.CommandLine.Command;
@@ -21,7 +20,7 @@ public final class SimpoCommand extends TrainCommand<SimPOConfig> {
     }
 
     @Override
-    TrainerLoop<?> loop(SimPOConfig c, Progress progress) throws Exception {
-        return CpoTrainer.create(c, progress);
+    Training.Job job(SimPOConfig c, Progress progress) throws Exception {
+        return Training.Job.of(CpoTrainer.create(c, progress));
     }
 }

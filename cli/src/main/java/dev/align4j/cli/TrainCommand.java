@@ -2,7 +2,6 @@ package dev.align4j.cli;
 
 import dev.align4j.train.Configs;
 import dev.align4j.train.Progress;
-import dev.align4j.train.TrainerLoop;
 import dev.align4j.train.TrainingArguments;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -17,11 +16,12 @@ import java.util.concurrent.Callable;
 
 /**
  * What the training commands share ({@code sft}, {@code pretrain}, {@code dpo}, {@code kto},
- * {@code orpo}, {@code cpo}, {@code simpo}): a YAML file of the trainer's config keys, then any key
- * again as {@code --key value}; the trainer's loop run with a progress bar, Ctrl-C finishing the
+ * {@code orpo}, {@code cpo}, {@code simpo}, {@code reward}, {@code ppo}, {@code grpo}, {@code rloo},
+ * {@code online-dpo}): a YAML file of the trainer's config keys, then any key again as
+ * {@code --key value}; the trainer's job run with a progress bar, Ctrl-C finishing the
  * step in progress, saving a checkpoint and exiting ({@link Training}); {@code --resume_from_checkpoint
  * true} continuing from the latest one. {@code --help} lists every key with its default
- * ({@link #keys}). A command names its config class and how its trainer builds the loop.
+ * ({@link #keys}). A command names its config class and how its trainer builds the job.
  *
  * @param <C> the trainer's config, TRL's names
  */
@@ -42,13 +42,13 @@ abstract class TrainCommand<C extends TrainingArguments> implements Callable<Int
         this.type = type;
     }
 
-    /** The trainer's loop for a loaded config. */
-    abstract TrainerLoop<?> loop(C config, Progress progress) throws Exception;
+    /** The trainer's job for a loaded config: its loop ({@link Training.Job#of}), or a loop of its own. */
+    abstract Training.Job job(C config, Progress progress) throws Exception;
 
     @Override
     public Integer call() throws Exception {
         C c = config();
-        return Training.run(loop(c, Progress.forConsole(c.disableTqdm, spec.commandLine().getErr())), spec.commandLine().getErr());
+        return Training.run(job(c, Progress.forConsole(c.disableTqdm, spec.commandLine().getErr())), spec.commandLine().getErr());
     }
 
     /** The config file with the overrides on top, validated; no model or data file is opened yet. */

@@ -4,35 +4,55 @@ import dev.align4j.train.TrainerLoop;
 import sun.misc.Signal;
 import sun.misc.SignalHandler;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 
-/** Runs a training run from a command (the trainer loop, or PPO's): Ctrl-C (SIGINT) asks it to stop after the current step with a checkpoint. */
+/** Runs a training job from a command: Ctrl-C (SIGINT) asks it to stop after the current step with a checkpoint. */
 final class Training {
     private Training() {}
 
-    static int run(TrainerLoop<?> loop, PrintWriter err) throws java.io.IOException {
-        TrainerLoop.Result r = untilInterrupted(loop::requestStop, loop::run, err);
-        err.println((r.stoppedEarly() ? "stopped" : "done") + " at step " + r.globalStep() + " → " + r.outputDir());
-        return r.stoppedEarly() ? 130 : 0;
+    /** How a job ended. */
+    record Ended(int step, boolean stoppedEarly, Path outputDir) {}
+
+    /** A training run a command starts: the shared trainer loop, or a loop of the method's own (PPO). */
+    interface Job {
+        /** Asks the run to stop after the step in progress, saving a checkpoint. */
+        void requestStop();
+
+        Ended run() throws IOException;
+
+        /** The shared trainer loop as a job. */
+        static Job of(TrainerLoop<?> loop) {
+            return new Job() {
+                @Override
+                public void requestStop() {
+                    loop.requestStop();
+                }
+
+                @Override
+                public Ended run() throws IOException {
+                    TrainerLoop.Result r = loop.run();
+                    return new Ended(r.globalStep(), r.stoppedEarly(), r.outputDir());
+                }
+            };
+        }
     }
 
-    /** A training run. */
-    interface Run<R> {
-        R run() throws java.io.IOException;
-    }
-
-    /** Runs {@code run} with SIGINT calling {@code requestStop} once (a second Ctrl-C aborts). */
-    static <R> R untilInterrupted(Runnable requestStop, Run<R> run, PrintWriter err) throws java.io.IOException {
+    /** Runs {@code job} with SIGINT calling its stop request once (a second Ctrl-C aborts); the exit code. */
+    static int run(Job job, PrintWriter err) throws IOException {
         Signal interrupt = new Signal("INT");
         SignalHandler previous = Signal.handle(interrupt, s -> {
             err.println();
             err.println("interrupted: saving a checkpoint after this step (Ctrl-C again to abort)");
             err.flush();
-            requestStop.run();
+            job.requestStop();
             Signal.handle(interrupt, SignalHandler.SIG_DFL);
         });
         try {
-            return run.run();
+            Ended r = job.run();
+            err.println((r.stoppedEarly() ? "stopped" : "done") + " at step " + r.step() + " → " + r.outputDir());
+            return r.stoppedEarly() ? 130 : 0;
         } finally {
             Signal.handle(interrupt, previous);
         }

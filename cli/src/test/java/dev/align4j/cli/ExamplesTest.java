@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Every {@code examples/*.yaml} loads as {@code align4j COMMAND --config FILE} reads it — picocli's
- * parsing, then {@link TrainCommand#config} (or {@link PpoCommand#config}): the command's config class, unknown keys refused,
+ * parsing, then {@link TrainCommand#config}: the command's config class, unknown keys refused,
  * values validated — so a renamed key or a value out of range breaks the build. The command is the
  * file name up to its first {@code _} or {@code .} ({@code sft_lora.yaml} → {@code sft}). The
  * model and dataset paths stay placeholders: loading a config opens no file (the trainers do).
@@ -41,9 +41,7 @@ class ExamplesTest {
         Path file = EXAMPLES.resolve(name);
         String command = name.split("[_.]", 2)[0];
         CommandLine.ParseResult parsed = Main.commandLine().parseArgs(command, "--config", file.toString());
-        Object user = parsed.subcommand().commandSpec().userObject();
-        if (user instanceof PpoCommand ppo) return ppo.config();
-        TrainCommand<?> train = assertInstanceOf(TrainCommand.class, user, name);
+        TrainCommand<?> train = assertInstanceOf(TrainCommand.class, parsed.subcommand().commandSpec().userObject(), name);
         return train.config();
     }
 

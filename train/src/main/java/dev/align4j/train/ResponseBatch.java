@@ -49,9 +49,10 @@ public record ResponseBatch(PackedBatch batch, int[] rows, int[] labels) {
         return new ResponseBatch(PackedBatch.of(sequences), rows, labels);
     }
 
-    /** The model's logits divided by the sampling temperature (T, V). */
+    /** The model's logits divided by the sampling temperature (T, V); the logits themselves at temperature 1. */
     public Tensor scaledLogits(CausalLM model, double temperature) {
-        return Elementwise.mulScalar(model.logits(batch), (float) (1 / temperature));
+        Tensor logits = model.logits(batch);
+        return temperature == 1 ? logits : Elementwise.mulScalar(logits, (float) (1 / temperature));
     }
 
     /** The response tokens' log-probs (N) under logits already scaled by {@link #scaledLogits}. */
@@ -64,12 +65,15 @@ public record ResponseBatch(PackedBatch batch, int[] rows, int[] labels) {
         return logprobs(scaledLogits(model, temperature));
     }
 
-    /** The entropy of the distribution at each response row (N): logsumexp(x) − Σ softmax(x)·x, from detached logits (T, V). */
+    /**
+     * The entropy of the distribution at each response row (N): logsumexp(x) − Σ softmax(x)·x, from
+     * detached logits (T, V), read in place (a (T, V) copy per micro-batch would cost more than the sums).
+     */
     public float[] entropies(Tensor logits) {
-        float[] x = logits.toArray(), out = new float[rows.length];
+        float[] x = logits.storage(), out = new float[rows.length];
         int v = logits.dim(1);
         for (int k = 0; k < rows.length; k++) {
-            int base = rows[k] * v;
+            int base = logits.offset() + rows[k] * v;
             double max = Double.NEGATIVE_INFINITY;
             for (int j = 0; j < v; j++) max = Math.max(max, x[base + j]);
             double z = 0, dot = 0;

@@ -101,6 +101,8 @@ final class GrpoRollouts {
     private final Map<Long, Round> rounds = new LinkedHashMap<>();
     private Generator generator;
     private long generationNanos;
+    private List<Prompts.Prompt> order;
+    private int orderEpoch = -1;
 
     /**
      * @param reference the frozen reference; null under LoRA (the policy with its adapters off) or with beta 0
@@ -152,8 +154,7 @@ final class GrpoRollouts {
     }
 
     private Round generate(int epoch, int round, long global) {
-        List<Prompts.Prompt> order = new ArrayList<>(prompts);
-        if (c.shuffleDataset) Collections.shuffle(order, new Random(c.seed + epoch));
+        List<Prompts.Prompt> order = order(epoch);
         int per = promptsPerRound(), g = c.numGenerations;
         List<Prompts.Prompt> mine = order.subList(round * per, (round + 1) * per);
         if (generator == null) generator = new Generator(policy, Math.min(64, c.generationBatch())); // made after the loop marked the trainable tensors
@@ -199,6 +200,16 @@ final class GrpoRollouts {
         Round out = new Round(samples, a.advantages(), old, ref, slices, metrics);
         log(out, r, global);
         return out;
+    }
+
+    /** The prompts in epoch {@code epoch}'s order (shuffled with the seed and the epoch), kept for the epoch's rounds. */
+    private List<Prompts.Prompt> order(int epoch) {
+        if (epoch != orderEpoch) {
+            order = new ArrayList<>(prompts);
+            if (c.shuffleDataset) Collections.shuffle(order, new Random(c.seed + epoch));
+            orderEpoch = epoch;
+        }
+        return order;
     }
 
     /** TRL's condition for computing the old policy's log-probs at generation: the policy changes before the round is used up. */

@@ -109,6 +109,8 @@ public final class PpoTrainer {
     private final Generator generator;
     private final Progress progress;
     private volatile boolean stopRequested;
+    private List<int[]> order; // the prompts of pass orderPass
+    private int orderPass = -1;
 
     private PpoTrainer(PPOConfig c, Policy policy, CausalLM reference, ScoreModel reward, ScoreModel judge, ScoreModels.Loaded value,
                        List<int[]> prompts, int eos, Progress progress) {
@@ -307,17 +309,19 @@ public final class PpoTrainer {
      */
     List<int[]> queries(int update) {
         List<int[]> out = new ArrayList<>(batch);
-        int n = prompts.size(), pass = -1;
-        List<int[]> order = null;
-        for (long k = (long) (update - 1) * batch; k < (long) update * batch; k++) {
-            if (k / n != pass) {
-                pass = (int) (k / n);
-                order = new ArrayList<>(prompts);
-                Collections.shuffle(order, new Random(c.seed + pass));
-            }
-            out.add(order.get((int) (k % n)));
-        }
+        int n = prompts.size();
+        for (long k = (long) (update - 1) * batch; k < (long) update * batch; k++) out.add(pass((int) (k / n)).get((int) (k % n)));
         return out;
+    }
+
+    /** Pass {@code pass} over the prompts, shuffled with {@code seed + pass}; the last one made is kept. */
+    private List<int[]> pass(int pass) {
+        if (pass != orderPass) {
+            order = new ArrayList<>(prompts);
+            Collections.shuffle(order, new Random(c.seed + pass));
+            orderPass = pass;
+        }
+        return order;
     }
 
     /** Scores each response with the reference, value, reward and judge models, without gradients. */

@@ -145,11 +145,7 @@ public sealed interface HfArchitecture {
 
         @Override
         public HfArchitecture withoutOutputHead() {
-            LlamaConfig c = config;
-            return c.tieWordEmbeddings() ? this : new Llama(new LlamaConfig(c.modelType(), c.vocabSize(), c.hiddenSize(),
-                    c.intermediateSize(), c.numHiddenLayers(), c.numAttentionHeads(), c.numKeyValueHeads(), c.headDim(), c.rmsNormEps(),
-                    c.ropeTheta(), c.ropeScaling(), c.maxPositionEmbeddings(), true, c.qkvBias(), c.oBias(), c.mlpBias(), c.qkNorm(),
-                    c.slidingWindow()));
+            return config.tieWordEmbeddings() ? this : new Llama(config.withTieWordEmbeddings(true));
         }
 
         @Override

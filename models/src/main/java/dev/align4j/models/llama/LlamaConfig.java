@@ -56,6 +56,12 @@ public record LlamaConfig(String modelType, int vocabSize, int hiddenSize, int i
         if (ropeScaling == null) ropeScaling = RopeScaling.NONE;
     }
 
+    /** The same config with the output projection tied to the input embedding or not. */
+    public LlamaConfig withTieWordEmbeddings(boolean tie) {
+        return new LlamaConfig(modelType, vocabSize, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads, numKeyValueHeads, headDim,
+                rmsNormEps, ropeTheta, ropeScaling, maxPositionEmbeddings, tie, qkvBias, oBias, mlpBias, qkNorm, slidingWindow);
+    }
+
     /** A small Llama-architecture config for tests and examples. */
     public static LlamaConfig tiny(String modelType, int vocab, int hidden, int layers, int heads, int kvHeads) {
         boolean qwen2 = modelType.equals("qwen2");

@@ -159,6 +159,21 @@ public final class MathAccuracy implements RewardFunction {
         return last.isEmpty() ? Optional.empty() : Optional.of(last);
     }
 
+    /**
+     * Whether two short answers have the same exact value: both parse as numbers or simple
+     * expressions (the class comment's normalisation; "1,000" = 1000, "1/2" = 0.5 = \frac{1}{2})
+     * and are equal. {@code align4j eval}'s numeric matching.
+     */
+    public static boolean sameValue(String a, String b) {
+        Optional<Rational> x = MathExpression.value(a);
+        return x.isPresent() && x.equals(MathExpression.value(b));
+    }
+
+    /** The content of the last {@code \boxed{…}} of {@code text} whose braces balance. */
+    public static Optional<String> boxed(String text) {
+        return Optional.ofNullable(lastBoxed(text));
+    }
+
     /** Drops markdown emphasis around an answer ("** 42", "**42**"), keeping a "*" inside it ("2*3"). */
     private static String stripEmphasis(String s) {
         return s.replaceAll("^[*_\\s]+|[*_\\s]+$", "");

@@ -149,6 +149,61 @@ class GrpoCommandTest {
         return a;
     }
 
+    /**
+     * Online DPO ranked by an LLM judge (an OpenAI-compatible stub preferring the shorter answer, whichever position it is
+     * shown in): each logged pair's judge rewards are 1 for the shorter completion and 0 for the longer (½ each for equal
+     * lengths), so the judge's verdict, both orders combined, is what ranks the pair; the judge was asked both orders of each.
+     */
+    @Test
+    void onlineDpoRanksWithAJudge(@TempDir Path dir) throws IOException {
+        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/v1/chat/completions", exchange -> {
+            asked.incrementAndGet();
+            JsonNode messages = JSON.readTree(exchange.getRequestBody()).get("messages");
+            String user = messages.get(messages.size() - 1).get("content").asText();
+            int a = between(user, "[Assistant A's answer]\n", "\n[End of Assistant A's answer]").length();
+            int b = between(user, "[Assistant B's answer]\n", "\n[End of Assistant B's answer]").length();
+            String verdict = a < b ? "[[A]]" : a > b ? "[[B]]" : "[[C]]";
+            byte[] body = JSON.writeValueAsBytes(java.util.Map.of("choices", List.of(java.util.Map.of("message",
+                    java.util.Map.of("role", "assistant", "content", "Shorter is better. " + verdict)))));
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        server.start();
+        try {
+            Path out = dir.resolve("judged");
+            Object[] r = MainTest.run(onlineDpo(out, "2", "--reward_funcs", "[]", "--judge", "http://127.0.0.1:" + server.getAddress().getPort(),
+                    "--judge_model", "stub").toArray(String[]::new));
+            assertEquals(0, r[0], (String) r[2]);
+            assertEquals(2 * 2 * 8, asked.get(), "2 steps of 8 pairs, each judged in both orders");
+            List<JsonNode> logged = new ArrayList<>();
+            for (String line : Files.readAllLines(out.resolve("completions.jsonl"))) logged.add(JSON.readTree(line));
+            assertEquals(32, logged.size(), "two rounds of 16 completions");
+            for (int p = 0; p < logged.size(); p += 2) {
+                int a = logged.get(p).get("completion").asText().length(), b = logged.get(p + 1).get("completion").asText().length();
+                double expected = a < b ? 1 : a > b ? 0 : 0.5;
+                assertEquals(expected, logged.get(p).get("judge").asDouble(), logged.get(p) + " vs " + logged.get(p + 1));
+                assertEquals(1 - expected, logged.get(p + 1).get("judge").asDouble());
+            }
+            JsonNode first = SftCommandTest.metrics(out).getFirst();
+            assertEquals(0.5, first.get("rewards/judge/mean").asDouble(), 1e-9, "one point per pair: " + first);
+            assertEquals(Math.log(2), first.get("loss").asDouble(), 1e-5, "policy = reference at step 1");
+
+            r = MainTest.run(onlineDpo(dir.resolve("both"), "1", "--judge", "http://127.0.0.1:1", "--judge_model", "stub").toArray(String[]::new));
+            assertEquals(1, r[0]);
+            assertTrue(((String) r[2]).contains("judge") && ((String) r[2]).contains("give one or the other"), (String) r[2]);
+        } finally {
+            server.stop(0);
+        }
+    }
+
+    private static String between(String s, String open, String close) {
+        int a = s.indexOf(open) + open.length();
+        return s.substring(a, s.indexOf(close, a));
+    }
+
     /** A run resumed from its step-2 checkpoint ends bit-identical: each generation round is a function of the seed and the round. */
     @Test
     void aResumedRunEndsBitIdentical(@TempDir Path dir) throws IOException {

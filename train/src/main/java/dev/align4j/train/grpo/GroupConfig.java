@@ -110,12 +110,19 @@ public class GroupConfig extends TrainingArguments {
         if (!(beta >= 0)) throw bad("beta", beta, "must be >= 0");
         if (!(epsilon >= 0 && epsilon < 1)) throw bad("epsilon", epsilon, "must be in [0, 1)");
         if (epsilonHigh != null && !(epsilonHigh >= 0)) throw bad("epsilon_high", epsilonHigh, "must be >= 0");
-        if (rewardFuncs == null || rewardFuncs.isEmpty()) throw bad("reward_funcs", rewardFuncs, "must name at least one reward function");
+        if (ranksWithRewardFuncs() && (rewardFuncs == null || rewardFuncs.isEmpty())) {
+            throw bad("reward_funcs", rewardFuncs, "must name at least one reward function");
+        }
         if (rewardWeights != null && rewardWeights.size() != rewardFuncs.size()) {
             throw bad("reward_weights", rewardWeights, "must have one weight per reward function (" + rewardFuncs.size() + ")");
         }
         if (numCompletionsToPrint != null && numCompletionsToPrint < 0) throw bad("num_completions_to_print", numCompletionsToPrint, "must be >= 0");
         if (!"no".equals(evalStrategy)) throw bad("eval_strategy", evalStrategy, "is not supported by the group RL trainers yet; use \"no\"");
+    }
+
+    /** Whether the completions are scored by {@code reward_funcs} (online DPO may rank with a judge instead). */
+    protected boolean ranksWithRewardFuncs() {
+        return true;
     }
 
     /** steps_per_generation, defaulting as TRL does. */

@@ -62,6 +62,11 @@ public final class GrpoTrainer {
      */
     static Loaded load(GroupConfig c, String method, Progress progress) throws IOException {
         c.validate();
+        return load(c, method, progress, rewardFunctions(c));
+    }
+
+    /** {@link #load(GroupConfig, String, Progress)} with the completions scored by {@code rewards}. */
+    static Loaded load(GroupConfig c, String method, Progress progress, RewardFunctions rewards) throws IOException {
         Path modelDir = Path.of(c.modelNameOrPath);
         Tokenizer tokenizer = Tokenizer.load(modelDir);
         List<Prompts.Prompt> prompts = Prompts.load(c.datasetName, c.datasetTrainSplit, c.skipInvalidRows, tokenizer, modelDir, c.maxPromptLength);
@@ -70,7 +75,6 @@ public final class GrpoTrainer {
             throw new IllegalArgumentException(c.datasetName + ": " + prompts.size() + " prompts, fewer than one generation round's "
                     + perRound + " (generation batch " + c.generationBatch() + " / num_generations " + c.numGenerations + ")");
         }
-        RewardFunctions rewards = rewardFunctions(c);
         Policy policy = Policy.load(c, c.modelNameOrPath);
         int longest = prompts.stream().mapToInt(p -> p.ids().length).max().orElseThrow();
         if (longest + c.maxCompletionLength > policy.model().contextLength()) {

@@ -2,10 +2,15 @@ package dev.align4j.train.grpo;
 
 import dev.align4j.train.Progress;
 import dev.align4j.train.TrainerLoop;
+import dev.align4j.train.judges.ChatBackend;
+import dev.align4j.train.judges.JudgeTemplate;
+import dev.align4j.train.judges.Judges;
+import dev.align4j.train.judges.LlmPairwiseJudge;
 import dev.align4j.train.loss.GrpoAdvantages;
 import dev.align4j.train.rewards.RewardFunctions;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,15 +23,16 @@ import java.util.Map;
  *
  * <p>What differs from {@link GrpoTrainer} is only the ranking and the loss, and that a micro-batch
  * keeps each prompt's pair together; the rounds, reward functions, shared loop, checkpoints and
- * completions.jsonl are the same. What it is not: a judge ranking pairs (the evaluation issue's
- * judge interface), or a reward model passed other than as a reward function.
+ * completions.jsonl are the same. With {@code judge} set, a pairwise judge ranks the pairs instead
+ * of the reward functions ({@link JudgeRanking}).
  */
 public final class OnlineDpoTrainer {
     private OnlineDpoTrainer() {}
 
     /** A ready loop (call {@link TrainerLoop#run}). */
     public static TrainerLoop<?> create(OnlineDPOConfig c, Progress progress) throws IOException {
-        GrpoTrainer.Loaded l = GrpoTrainer.load(c, "online-dpo", progress);
+        c.validate();
+        GrpoTrainer.Loaded l = GrpoTrainer.load(c, "online-dpo", progress, c.judge == null ? GrpoTrainer.rewardFunctions(c) : judged(c));
         GrpoRollouts.Advantages ranking = new GrpoRollouts.Advantages() {
             @Override
             public GrpoAdvantages.Result compute(RewardFunctions.Result r, List<GrpoRollouts.Sample> samples, float[][] old, float[][] ref) {
@@ -40,6 +46,15 @@ public final class OnlineDpoTrainer {
         };
         return GrpoTrainer.run(c, ranking, new OnlineDpoStep(c), l.policy(), l.reference(), l.prompts(), l.rewards(), l.decode(), l.stop(),
                 progress).loop();
+    }
+
+    /** The pairs ranked by the config's judge. */
+    private static RewardFunctions judged(OnlineDPOConfig c) throws IOException {
+        String key = System.getenv("ALIGN4J_JUDGE_API_KEY") != null ? System.getenv("ALIGN4J_JUDGE_API_KEY") : System.getenv("OPENAI_API_KEY");
+        JudgeTemplate template = c.judgeTemplate == null ? JudgeTemplate.defaultPairwise()
+                : JudgeTemplate.load(Path.of(c.judgeTemplate), JudgeTemplate.Kind.PAIRWISE);
+        ChatBackend backend = Judges.backend(c.judge, key, c.judgeModel, c.judgeMaxNewTokens);
+        return new RewardFunctions(List.of(new JudgeRanking(new LlmPairwiseJudge(backend, template))), null, c.strict);
     }
 
     /**

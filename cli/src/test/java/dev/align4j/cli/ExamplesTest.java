@@ -1,5 +1,7 @@
 package dev.align4j.cli;
 
+import dev.align4j.eval.TaskConfig;
+import dev.align4j.eval.TaskFiles;
 import dev.align4j.train.PreferenceConfig;
 import dev.align4j.train.TrainingArguments;
 import dev.align4j.train.cpo.CPOConfig;
@@ -18,6 +20,7 @@ import picocli.CommandLine;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -92,5 +95,18 @@ class ExamplesTest {
         assertEquals(CpoLoss.Type.SIMPO, simpo.lossType());
         assertEquals(0.0, simpo.cpoAlpha());
         assertEquals(0.5, simpo.simpoGamma() / simpo.beta(), 1e-12, "γ/β as the SimPO authors keep it");
+    }
+
+    /** Every {@code examples/eval/*.yaml} task file reads as {@code align4j eval --tasks FILE} reads it. */
+    @Test
+    void evalTaskFilesRead() throws IOException {
+        List<String> tasks = new ArrayList<>();
+        try (var files = Files.list(EXAMPLES.resolve("eval"))) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".yaml")).sorted().toList()) {
+                for (TaskConfig t : TaskFiles.read(f)) tasks.add(t.task + ":" + t.outputType);
+            }
+        }
+        assertEquals(List.of("arc_easy:multiple_choice", "gsm8k:generate_until", "gsm8k_chat:generate_until", "mt_bench_single:judge_score",
+                "win_rate_vs_baseline:win_rate", "wikitext:loglikelihood_rolling"), tasks);
     }
 }

@@ -21,7 +21,13 @@ final class Completions {
     private Completions() {}
 
     /** Generation settings of a task. */
-    record Settings(int maxNewTokens, double temperature, List<String> until, long seed, int maxNumSeqs) {}
+    record Settings(int maxNewTokens, double temperature, List<String> until, long seed, int maxNumSeqs) {
+
+        /** A task's {@code generation_kwargs} (checked here: a bad value is an error naming its key) and the run's seed and batch. */
+        static Settings of(TaskConfig c, EvalContext.Options run) {
+            return new Settings(c.maxGenToks(), c.temperature(), c.until(), run.seed(), run.maxNumSeqs());
+        }
+    }
 
     /** The completions of {@code prompts}, in order; {@code done} is called once per finished prompt. */
     static TextCompletion[] generate(TextModel model, List<int[]> prompts, Settings s, IntConsumer done) {

@@ -24,14 +24,13 @@ final class GenerativeTask implements EvalTask {
     private final List<int[]> prompts = new ArrayList<>();
     private final List<String> golds = new ArrayList<>();
     private final AnswerFilter filter;
+    private final Completions.Settings settings;
 
     GenerativeTask(TaskConfig c, EvalContext ctx) {
         this.c = c;
         this.filter = new AnswerFilter(c);
         this.docs = Docs.read(c.datasetPath, c.limit, "task " + c.task + ": dataset_path");
-        c.maxGenToks();
-        c.temperature();
-        c.until();
+        this.settings = Completions.Settings.of(c, ctx.options());
         PromptBuilder builder = new PromptBuilder(c, docs, ctx.options().seed());
         for (int i = 0; i < docs.size(); i++) {
             JsonLines.Line doc = docs.get(i);
@@ -49,8 +48,6 @@ final class GenerativeTask implements EvalTask {
 
     @Override
     public TaskResult run(EvalContext ctx) {
-        Completions.Settings settings = new Completions.Settings(c.maxGenToks(), c.temperature(), c.until(), ctx.options().seed(),
-                ctx.options().maxNumSeqs());
         TextCompletion[] outs;
         try (EvalProgress.Bar bar = ctx.progress().start(c.task, docs.size())) {
             outs = Completions.generate(ctx.model(), prompts, settings, bar::step);

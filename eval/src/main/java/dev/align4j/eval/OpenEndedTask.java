@@ -41,6 +41,7 @@ final class OpenEndedTask implements EvalTask {
     private final List<String> promptTexts = new ArrayList<>();
     private final List<int[]> prompts = new ArrayList<>(), baselinePrompts;
     private final boolean llmJudge;
+    private final Completions.Settings settings;
 
     OpenEndedTask(TaskConfig c, EvalContext ctx) {
         this.c = c;
@@ -53,9 +54,7 @@ final class OpenEndedTask implements EvalTask {
                     + (winRate ? " or the LLM judge (--judge)" : ""));
         }
         this.docs = Docs.read(c.datasetPath, c.limit, "task " + c.task + ": dataset_path");
-        c.maxGenToks();
-        c.temperature();
-        c.until();
+        this.settings = Completions.Settings.of(c, ctx.options());
         PromptBuilder builder = new PromptBuilder(c, docs, ctx.options().seed());
         for (int i = 0; i < docs.size(); i++) {
             JsonLines.Line doc = docs.get(i);
@@ -81,8 +80,6 @@ final class OpenEndedTask implements EvalTask {
 
     @Override
     public TaskResult run(EvalContext ctx) {
-        Completions.Settings settings = new Completions.Settings(c.maxGenToks(), c.temperature(), c.until(), ctx.options().seed(),
-                ctx.options().maxNumSeqs());
         int n = docs.size();
         List<ObjectNode> samples = new ArrayList<>();
         TextCompletion[] outs, baseline = null;

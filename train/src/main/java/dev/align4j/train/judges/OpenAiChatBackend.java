@@ -5,13 +5,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.align4j.io.JsonLines;
+import dev.align4j.train.JsonPost;
 
-import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,9 +45,8 @@ public final class OpenAiChatBackend implements ChatBackend {
     private final String model;
     private final int maxTokens;
     private final Duration timeout;
-    private final int retries;
-    private final Duration backoff;
     private final HttpClient client;
+    private final JsonPost post;
 
     /**
      * @param baseUrl   the server, e.g. {@code http://localhost:8000} or {@code https://api.openai.com/v1}
@@ -64,7 +61,7 @@ public final class OpenAiChatBackend implements ChatBackend {
         Objects.requireNonNull(baseUrl, "baseUrl");
         this.model = Objects.requireNonNull(model, "model");
         this.timeout = Objects.requireNonNull(timeout, "timeout");
-        this.backoff = Objects.requireNonNull(backoff, "backoff");
+        Objects.requireNonNull(backoff, "backoff");
         if (model.isBlank()) throw new IllegalArgumentException("OpenAiChatBackend: the model name is required (the served model, e.g. gpt-4o)");
         if (maxTokens < 1) throw new IllegalArgumentException("OpenAiChatBackend: max_tokens must be >= 1, got " + maxTokens);
         if (timeout.isNegative() || timeout.isZero()) throw new IllegalArgumentException("timeout must be positive, got " + timeout);
@@ -73,8 +70,8 @@ public final class OpenAiChatBackend implements ChatBackend {
         this.url = endpoint(baseUrl);
         this.apiKey = apiKey == null || apiKey.isBlank() ? null : apiKey;
         this.maxTokens = maxTokens;
-        this.retries = retries;
         this.client = HttpClient.newBuilder().connectTimeout(timeout).version(HttpClient.Version.HTTP_1_1).build();
+        this.post = new JsonPost(client, timeout, retries, backoff, where(), JudgeUnavailableException::new);
     }
 
     /** A backend with a 120 s timeout and 3 retries from a 1 s backoff. */
@@ -110,32 +107,7 @@ public final class OpenAiChatBackend implements ChatBackend {
                 .POST(HttpRequest.BodyPublishers.ofString(requestBody(conversation)));
         if (apiKey != null) builder.header("Authorization", "Bearer " + apiKey);
         HttpRequest request = builder.build();
-        String last = null;
-        for (int attempt = 0; attempt <= retries; attempt++) {
-            if (attempt > 0) sleep(backoff.multipliedBy(1L << Math.min(attempt - 1, 20)));
-            HttpResponse<String> response;
-            try {
-                response = client.send(request, HttpResponse.BodyHandlers.ofString());
-            } catch (HttpTimeoutException e) {
-                last = "timed out after " + timeout;
-                continue;
-            } catch (IOException e) {
-                last = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
-                continue;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new JudgeUnavailableException(where() + ": interrupted", e);
-            }
-            int status = response.statusCode();
-            if (status >= 200 && status < 300) return parse(response.body());
-            last = "HTTP " + status + ", body \"" + abbreviate(response.body(), 300) + "\"";
-            if (status < 500 && status != 429) {
-                throw new JudgeUnavailableException(where() + ": " + last + " (not retried: a client error; check the URL, the model name \""
-                        + model + "\" and the API key)");
-            }
-        }
-        throw new JudgeUnavailableException(where() + ": " + last + ", after " + (retries + 1) + " attempt" + (retries == 0 ? "" : "s")
-                + "; is the server up and fast enough (timeout " + timeout + ")?");
+        return parse(post.send(request, "check the URL, the model name \"" + model + "\" and the API key"));
     }
 
     private String requestBody(List<Message> conversation) {
@@ -176,27 +148,15 @@ public final class OpenAiChatBackend implements ChatBackend {
     private JudgeUnavailableException malformed(String body, String what) {
         return new JudgeUnavailableException(where() + ": malformed response, " + what
                 + "; expected an OpenAI chat completion {\"choices\": [{\"message\": {\"content\": \"…\"}}]}; body \""
-                + abbreviate(body, 300) + "\"");
+                + JsonPost.abbreviate(body, 300) + "\"");
     }
 
     private String where() {
         return "judge server POST " + url;
     }
 
-    private void sleep(Duration d) {
-        try {
-            Thread.sleep(d);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new JudgeUnavailableException(where() + ": interrupted while waiting to retry", e);
-        }
-    }
 
     /** {@code text} on one line, its first {@code max} characters: the start of a body says what went wrong. */
-    private static String abbreviate(String text, int max) {
-        String one = text.replace("\r", "\\r").replace("\n", "\\n");
-        return one.length() <= max ? one : one.substring(0, max) + " …";
-    }
 
     /** Releases the HTTP client. */
     @Override

@@ -5,13 +5,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.align4j.io.JsonLines;
+import dev.align4j.train.JsonPost;
 
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,9 +47,8 @@ public final class HttpScorer implements RewardFunction, AutoCloseable {
     private final String name;
     private final URI url;
     private final Duration timeout;
-    private final int retries;
-    private final Duration backoff;
     private final HttpClient client;
+    private final JsonPost post;
 
     /** Named {@code http_reward}, a 60 s timeout, 2 retries from a 250 ms backoff. */
     public HttpScorer(URI url) {
@@ -68,12 +66,12 @@ public final class HttpScorer implements RewardFunction, AutoCloseable {
         this.name = Objects.requireNonNull(name, "name");
         this.url = Objects.requireNonNull(url, "url");
         this.timeout = Objects.requireNonNull(timeout, "timeout");
-        this.backoff = Objects.requireNonNull(backoff, "backoff");
+        Objects.requireNonNull(backoff, "backoff");
         if (timeout.isNegative() || timeout.isZero()) throw new IllegalArgumentException("timeout must be positive, got " + timeout);
         if (backoff.isNegative()) throw new IllegalArgumentException("backoff must not be negative, got " + backoff);
         if (retries < 0) throw new IllegalArgumentException("retries must be >= 0, got " + retries);
-        this.retries = retries;
         this.client = HttpClient.newBuilder().connectTimeout(timeout).version(HttpClient.Version.HTTP_1_1).build();
+        this.post = new JsonPost(client, timeout, retries, backoff, where(), RewardUnavailableException::new);
     }
 
     @Override
@@ -94,32 +92,8 @@ public final class HttpScorer implements RewardFunction, AutoCloseable {
                 .header("Accept", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(requestBody(batch)))
                 .build();
-        String last = null;
-        for (int attempt = 0; attempt <= retries; attempt++) {
-            if (attempt > 0) sleep(backoff.multipliedBy(1L << Math.min(attempt - 1, 20)));
-            HttpResponse<String> response;
-            try {
-                response = client.send(request, HttpResponse.BodyHandlers.ofString());
-            } catch (HttpTimeoutException e) {
-                last = "timed out after " + timeout;
-                continue;
-            } catch (IOException e) {
-                last = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
-                continue;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new RewardUnavailableException(where() + ": interrupted", e);
-            }
-            int status = response.statusCode();
-            if (status >= 200 && status < 300) return parse(response.body(), batch.size());
-            last = "HTTP " + status + ", body \"" + RewardFunctions.abbreviate(response.body(), 200) + "\"";
-            if (status < 500 && status != 429) {
-                throw new RewardUnavailableException(where() + ": " + last + " (not retried: a client error; check the URL and"
-                        + " that the server reads {\"prompts\", \"completions\", \"completion_lengths\", \"truncated\", \"columns\"})");
-            }
-        }
-        throw new RewardUnavailableException(where() + ": " + last + ", after " + (retries + 1) + " attempt" + (retries == 0 ? "" : "s")
-                + "; is the server up and fast enough (timeout " + timeout + ")?");
+        return parse(post.send(request, "check the URL and that the server reads {\"prompts\", \"completions\", \"completion_lengths\", "
+                + "\"truncated\", \"columns\"}"), batch.size());
     }
 
     private String requestBody(List<Sample> batch) {
@@ -165,21 +139,13 @@ public final class HttpScorer implements RewardFunction, AutoCloseable {
 
     private RewardUnavailableException malformed(String body, String what) {
         return new RewardUnavailableException(where() + ": malformed response, " + what + "; expected {\"rewards\": [number or null, …]}"
-                + " with one entry per completion; body \"" + RewardFunctions.abbreviate(body, 200) + "\"");
+                + " with one entry per completion; body \"" + JsonPost.abbreviate(body, 300) + "\"");
     }
 
     private String where() {
         return "reward server POST " + url;
     }
 
-    private void sleep(Duration d) {
-        try {
-            Thread.sleep(d);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new RewardUnavailableException(where() + ": interrupted while waiting to retry", e);
-        }
-    }
 
     /** Releases the HTTP client. */
     @Override

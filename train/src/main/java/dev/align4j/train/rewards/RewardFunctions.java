@@ -1,5 +1,6 @@
 package dev.align4j.train.rewards;
 
+import dev.align4j.train.JsonPost;
 import dev.align4j.train.rewards.RewardFunction.Sample;
 
 import java.net.URI;
@@ -246,8 +247,8 @@ public final class RewardFunctions {
 
     private static String where(List<Sample> batch, int j) {
         Sample s = batch.get(j);
-        return "completion " + j + " of " + batch.size() + " (prompt \"" + abbreviate(s.prompt(), 80) + "\", completion \""
-                + abbreviate(s.completion(), 80) + "\")";
+        return "completion " + j + " of " + batch.size() + " (prompt \"" + JsonPost.abbreviate(s.prompt(), 80) + "\", completion \""
+                + JsonPost.abbreviate(s.completion(), 80) + "\")";
     }
 
     private static String describe(Throwable e) {
@@ -258,12 +259,6 @@ public final class RewardFunctions {
      * {@code text} on one line ({@code \n} escaped), at most about {@code max} characters: the head and
      * the tail with " … " between, since a completion's answer is at its end.
      */
-    static String abbreviate(String text, int max) {
-        String one = text.replace("\r", "\\r").replace("\n", "\\n");
-        if (one.length() <= max) return one;
-        int head = (max - 3) / 2, tail = max - 3 - head;
-        return one.substring(0, head) + " … " + one.substring(one.length() - tail);
-    }
 
     private static List<String> names(List<RewardFunction> functions) {
         List<String> names = new ArrayList<>(functions.size());

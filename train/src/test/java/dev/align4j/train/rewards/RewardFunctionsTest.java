@@ -1,5 +1,6 @@
 package dev.align4j.train.rewards;
 
+import dev.align4j.train.JsonPost;
 import dev.align4j.train.rewards.RewardFunction.Sample;
 import org.junit.jupiter.api.Test;
 
@@ -205,10 +206,10 @@ class RewardFunctionsTest {
 
     @Test
     void abbreviationKeepsHeadAndTailOnOneLine() {
-        String a = RewardFunctions.abbreviate("x".repeat(50) + "\nEND", 20);
+        String a = JsonPost.abbreviate("x".repeat(50) + "\nEND", 20);
         assertEquals(20, a.length());
         assertTrue(a.startsWith("xxxxxxxx") && a.endsWith("\\nEND") && a.contains(" … "), a);
-        assertEquals("short\\ntext", RewardFunctions.abbreviate("short\ntext", 80));
+        assertEquals("short\\ntext", JsonPost.abbreviate("short\ntext", 80));
     }
 
     @Test

@@ -128,4 +128,12 @@ class EvalCommandTest {
         assertTrue(json.at("/results/judge:prompts/error").asText().contains("2 attempts"), json.toString());
         assertTrue(((String) r[1]).contains("judge:prompts: stopped after 0 of 2 rows"), (String) r[1]);
     }
+
+    @Test
+    void aJudgeTemplateWithoutItsPlaceholdersIsRefused(@TempDir Path dir) throws IOException {
+        Path template = Files.writeString(dir.resolve("grade.txt"), "Grade it.\n---\nQuestion: {question}\n");
+        Object[] r = eval("--tasks", "judge:" + prompts, "--judge", model.toString(), "--judge-single-template", template.toString());
+        assertEquals(1, r[0]);
+        assertTrue(((String) r[2]).contains(template.toString()) && ((String) r[2]).contains("{answer}"), (String) r[2]);
+    }
 }

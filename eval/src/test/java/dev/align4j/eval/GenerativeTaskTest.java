@@ -1,16 +1,23 @@
 package dev.align4j.eval;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.align4j.generate.Generator;
 import dev.align4j.generate.SamplingParams;
 import dev.align4j.generate.text.TextModel;
+import dev.align4j.io.Fixtures;
+import dev.align4j.io.JsonLines;
+import dev.align4j.io.hf.LoadOptions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -48,11 +55,11 @@ class GenerativeTaskTest {
         String g1 = greedy("Question: " + p1 + "\nAnswer:"), g2 = greedy("Question: " + p2 + "\nAnswer:");
         String firstWord = g2.strip().split("\\s+")[0];
         Path data = EvalTesting.jsonl(dir, "gen.jsonl",
-                "{\"question\": \"" + p1 + "\", \"answer\": " + dev.align4j.io.JsonLines.MAPPER.writeValueAsString(g1.strip()) + "}",
+                "{\"question\": \"" + p1 + "\", \"answer\": " + JsonLines.MAPPER.writeValueAsString(g1.strip()) + "}",
                 "{\"question\": \"" + p2 + "\", \"answer\": \"zebra\"}",
                 "{\"question\": \"" + p2 + "\", \"answer\": \"" + firstWord + "\"}");
         TaskConfig c = EvalTesting.task("gen", "generate_until", data);
-        c.generationKwargs = java.util.Map.of("max_gen_toks", 8, "until", java.util.List.of("\n\n"));
+        c.generationKwargs = Map.of("max_gen_toks", 8, "until", List.of("\n\n"));
         EvalContext ctx = EvalTesting.context(model);
         TaskResult r = EvalTask.prepare(c, ctx).run(ctx);
         assertEquals(g1.strip(), r.samples().get(0).get("answer").asText(), "the task's greedy completion is the generator's");
@@ -76,7 +83,7 @@ class GenerativeTaskTest {
         TaskConfig c = EvalTesting.task("math", "generate_until", data);
         c.filter = "last_number";
         c.match = "numeric";
-        c.generationKwargs = java.util.Map.of("max_gen_toks", 6);
+        c.generationKwargs = Map.of("max_gen_toks", 6);
         EvalContext ctx = EvalTesting.context(model);
         TaskResult r = EvalTask.prepare(c, ctx).run(ctx);
         assertEquals("4", r.samples().getFirst().get("gold").asText());
@@ -84,5 +91,42 @@ class GenerativeTaskTest {
         boolean hasNumber = completion.matches("(?s).*\\d.*");
         assertEquals(hasNumber ? 1.0 : 0.0, r.metric("answer_rate").value(), completion);
         assertTrue(r.metrics().stream().anyMatch(m -> m.name().equals("numeric_match")));
+    }
+
+    /**
+     * With apply_chat_template the prompt is the conversation: the system instruction, each few-shot example as a user and an
+     * assistant turn, the row as the last user turn, rendered with the generation prompt (a copy of stories260K given a template).
+     */
+    @Test
+    void chatTemplatePromptsHoldTheExamplesAsTurns(@TempDir Path dir) throws IOException {
+        Path folder = dir.resolve("chat");
+        Files.createDirectories(folder);
+        Path source = Fixtures.path("models/stories260K");
+        for (String f : List.of("config.json", "model.safetensors", "tokenizer.json")) Files.copy(source.resolve(f), folder.resolve(f));
+        ObjectNode config = (ObjectNode) JsonLines.MAPPER
+                .readTree(source.resolve("tokenizer_config.json").toFile());
+        config.put("chat_template", "{{ bos_token }}{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
+                + "{% if add_generation_prompt %}assistant:{% endif %}");
+        Files.writeString(folder.resolve("tokenizer_config.json"), config.toString());
+        Path data = EvalTesting.jsonl(dir, "gen.jsonl", "{\"question\": \"Who is Lily?\", \"answer\": \"a girl\"}",
+                "{\"question\": \"What did Tom have?\", \"answer\": \"a ball\"}");
+        TaskConfig c = EvalTesting.task("chat", "generate_until", data);
+        c.applyChatTemplate = true;
+        c.systemInstruction = "Answer briefly.";
+        c.docToText = "{{question}}";
+        c.numFewshot = 1;
+        c.generationKwargs = Map.of("max_gen_toks", 8);
+        try (TextModel chat = TextModel.load(folder, LoadOptions.defaults())) {
+            List<JsonLines.Line> docs = Docs.read(data.toString(), null, "test");
+            int[] ids = new PromptBuilder(c, docs, 1234).ids(chat, 0, docs.getFirst());
+            int[] expected = chat.encodeChat(List.of(Map.of("role", "system", "content", "Answer briefly."),
+                    Map.of("role", "user", "content", "What did Tom have?"), Map.of("role", "assistant", "content", "a ball"),
+                    Map.of("role", "user", "content", "Who is Lily?")));
+            assertEquals(Arrays.toString(expected), Arrays.toString(ids));
+            EvalContext ctx = EvalTesting.context(chat);
+            TaskResult r = EvalTask.prepare(c, ctx).run(ctx);
+            assertEquals(2, r.n());
+            assertTrue(r.samples().stream().allMatch(s -> s.get("completion").isTextual()), r.samples().toString());
+        }
     }
 }

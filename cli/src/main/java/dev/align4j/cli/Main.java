@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
         versionProvider = Main.Version.class,
         description = "LLM post-training on the JVM: SFT, reward models, PPO, DPO, GRPO, LoRA, generation, evaluation.",
         subcommands = {InspectCommand.class, LogprobsCommand.class, RenderCommand.class, GenerateCommand.class, ChatCommand.class,
-                ServeCommand.class, SftCommand.class, DpoCommand.class, KtoCommand.class, OrpoCommand.class, CpoCommand.class, RewardCommand.class, ScoreCommand.class, EvalCommand.class, LabelCommand.class, PpoCommand.class, GrpoCommand.class, RlooCommand.class, OnlineDpoCommand.class, SimpoCommand.class, PretrainCommand.class, MergeCommand.class,
+                ServeCommand.class, SftCommand.class, DpoCommand.class, KtoCommand.class, OrpoCommand.class, CpoCommand.class, RewardCommand.class, ScoreCommand.class, EvalCommand.class, LabelCommand.class, PpoCommand.class, GrpoCommand.class, RlooCommand.class, OnlineDpoCommand.class, SimpoCommand.class, PretrainCommand.class, RecipeCommand.class, DataCommand.class, MergeCommand.class,
                 BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

@@ -35,7 +35,8 @@ import java.util.regex.Pattern;
  * solution), else the text after its last {@code ####} (GSM8K), else the whole text. Both sides are
  * then evaluated exactly by {@link MathExpression} (numbers, fractions, simple arithmetic, over
  * rationals; its comment lists what is normalised away and what is beyond it) and compared exactly:
- * "2/4", "0.5" and "\frac{1}{2}" are equal, 0.333 and 1/3 are not.
+ * "2/4", "0.5" and "\frac{1}{2}" are equal, 0.333 and 1/3 are not. A gold answer that is a list of
+ * numbers ("3, 17, 42": a comma and a space between items) is matched item by item, in order.
  *
  * <p>Deviations from TRL: math_verify also compares symbolic answers (variables, intervals, sets,
  * π); a gold answer of that kind does not parse here, so those rows get null (skipped), not a
@@ -47,6 +48,7 @@ public final class MathAccuracy implements RewardFunction {
     /** TRL's column for the gold answer. */
     public static final String DEFAULT_COLUMN = "solution";
 
+    private static final Pattern LIST = Pattern.compile("\\s*-?\\d+(?:\\.\\d+)?(?:,\\s+-?\\d+(?:\\.\\d+)?)+\\s*\\.?");
     private static final Pattern BOXED = Pattern.compile("\\\\(?:boxed|fbox)\\s*\\{");
     private static final Pattern ANCHOR = Pattern.compile("(?im)(?:\\banswer\\s*(?:is\\b\\s*:?|:)|####)[ \\t]*(.*)$");
 
@@ -110,8 +112,9 @@ public final class MathAccuracy implements RewardFunction {
     /** The score of one completion against the gold text: 1.0, 0.0, or null when the gold does not parse. */
     Double score(String goldText, String completion) {
         if (goldText == null) return null;
-        Optional<Rational> gold = MathExpression.value(goldAnswer(goldText));
-        if (gold.isEmpty()) return null;
+        List<Rational> goldList = numberList(goldAnswer(goldText));
+        Optional<Rational> gold = goldList != null ? Optional.empty() : MathExpression.value(goldAnswer(goldText));
+        if (gold.isEmpty() && goldList == null) return null;
         String text = completion;
         int close = text.lastIndexOf("</think>");
         if (close >= 0) {
@@ -119,8 +122,25 @@ public final class MathAccuracy implements RewardFunction {
         } else if (requireReasoning || text.contains("<think>")) {
             return 0.0; // the reasoning never finished, so there is no final answer
         }
+        if (goldList != null) return goldList.equals(finalAnswer(text).map(MathAccuracy::numberList).orElse(null)) ? 1.0 : 0.0;
         Optional<Rational> answer = finalAnswer(text).flatMap(MathExpression::value);
         return answer.isPresent() && answer.get().equals(gold.get()) ? 1.0 : 0.0;
+    }
+
+    /**
+     * A list of numbers written "3, 17, 42" (a comma and a space between items, so "1,000" stays one
+     * number), each item's exact value in order; null when the text is not such a list. An answer
+     * that is a list (a sorted list, say) is right when its items are the gold's, in the gold's order.
+     */
+    static List<Rational> numberList(String text) {
+        if (!LIST.matcher(text).matches()) return null;
+        List<Rational> out = new ArrayList<>();
+        for (String item : text.strip().replaceAll("\\.$", "").split(",\\s+")) {
+            Optional<Rational> v = MathExpression.value(item);
+            if (v.isEmpty()) return null;
+            out.add(v.get());
+        }
+        return out;
     }
 
     /** The gold answer in a solution text: its last {@code \boxed{…}}, else after its last {@code ####}, else all of it. */

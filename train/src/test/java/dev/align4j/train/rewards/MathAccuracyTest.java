@@ -155,4 +155,15 @@ class MathAccuracyTest {
                 () -> accuracy.score(List.of(sample("p", "\\boxed{1}", "answer", "1"))));
         assertTrue(e.getMessage().contains("\"solution\"") && e.getMessage().contains("[answer]"), e.getMessage());
     }
+
+    @Test
+    void aListOfNumbersIsMatchedItemByItemInOrder() {
+        assertEquals(1.0, score("3, 17, 42", "<think>\n3 < 17 < 42\n</think>\nAnswer: 3, 17, 42"));
+        assertEquals(1.0, score("3, 17, 42", "Answer: 3,  17, 42."));
+        assertEquals(0.0, score("3, 17, 42", "Answer: 17, 3, 42"), "the order is the answer");
+        assertEquals(0.0, score("3, 17, 42", "Answer: 3, 17"));
+        assertEquals(0.0, score("3, 17, 42", "Answer: 62"));
+        assertEquals(1.0, score("1,000", "Answer: 1000"), "a thousands comma has no space: one number");
+        assertEquals(0.0, score("1, 000", "Answer: 1000"), "comma and space: a list of two");
+    }
 }

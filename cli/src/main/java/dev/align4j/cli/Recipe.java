@@ -44,7 +44,7 @@ import java.util.Set;
  * config line at fault. After each stage the state file records it, so a run interrupted (Ctrl-C,
  * a crash) and started again goes on from the last finished stage.
  */
-final class Recipe {
+public final class Recipe {
     private static final List<String> TABLE = List.of("accuracy", "format_rate", "reward_model_accuracy", "kl_to_sft");
     private static final Map<String, Set<DatasetType>> FITS = Map.of(
             "sft.jsonl", Set.of(DatasetType.LANGUAGE_MODELING, DatasetType.PROMPT_COMPLETION),
@@ -56,14 +56,14 @@ final class Recipe {
     private final PrintWriter err;
     private final Path out;
 
-    Recipe(RecipeConfig c, PrintWriter err) {
+    public Recipe(RecipeConfig c, PrintWriter err) {
         this.c = c;
         this.err = err;
         this.out = c.outputDir.toAbsolutePath();
     }
 
     /** The finished stages' reports, after writing report.html. */
-    List<StageReport> run() throws Exception {
+    public List<StageReport> run() throws Exception {
         long start = System.nanoTime();
         Path base = baseModel();
         Files.createDirectories(out);
@@ -269,7 +269,7 @@ final class Recipe {
     }
 
     /** The per-stage held-out table as text, for the terminal and {@code bench recipe}. */
-    static String table(List<StageReport> stages) {
+    public static String table(List<StageReport> stages) {
         StringBuilder s = new StringBuilder(String.format("%-12s %10s %12s %22s %10s%n", "stage", "accuracy", "format_rate", "reward_model_accuracy", "kl_to_sft"));
         for (StageReport r : stages) {
             s.append(String.format("%-12s %10s %12s %22s %10s%n", r.name(), cell(r, "accuracy"), cell(r, "format_rate"), cell(r, "reward_model_accuracy"),

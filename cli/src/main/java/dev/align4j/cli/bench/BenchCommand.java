@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
         description = "Benchmarks: speed and memory against a reference measured in the same run.",
         mixinStandardHelpOptions = true,
         subcommands = {GemmBench.class, AttentionBench.class, ForwardBench.class, GenerateBench.class, TrainBench.class,
-                PeftBench.class, DpoBench.class, PpoBench.class, GrpoBench.class})
+                PeftBench.class, DpoBench.class, PpoBench.class, GrpoBench.class, RecipeBench.class})
 public final class BenchCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -133,7 +133,7 @@ public final class RecipeConfig {
                 case "rl" -> c.rl = c.text(key, v);
                 case "eval" -> c.eval(v);
                 case "stages" -> c.stages(v);
-                default -> throw new IllegalArgumentException(c.where(key) + "unknown key \"" + key + "\"" + Configs.suggest(key, new ArrayList<>(KEYS)));
+                default -> throw new IllegalArgumentException(c.where(key) + "unknown key \"" + key + "\"; a recipe's keys are " + KEYS);
             }
         }
         c.validate();
@@ -162,8 +162,7 @@ public final class RecipeConfig {
                 case "max_gen_toks" -> evalMaxGenToks = integer(key, e.getValue(), 1);
                 case "dataset" -> evalDataset = resolve(text(key, e.getValue()));
                 case "preference" -> evalPreference = resolve(text(key, e.getValue()));
-                default -> throw new IllegalArgumentException(where(key) + "unknown key \"" + e.getKey() + "\" under eval"
-                        + Configs.suggest(e.getKey(), new ArrayList<>(EVAL_KEYS)));
+                default -> throw new IllegalArgumentException(where(key) + "unknown key \"" + e.getKey() + "\" under eval; its keys are " + EVAL_KEYS);
             }
         }
     }

@@ -32,13 +32,13 @@ final class RecipeStages {
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
     private static final String LOOP = "logging_steps: 5, save_steps: 100000, disable_tqdm: true, seed: 1, ";
-    private static final String GROUP = LOOP + "reward_funcs: [accuracy_reward], per_device_train_batch_size: 32, num_generations: 8, "
-            + "max_completion_length: 64, temperature: 1.0, learning_rate: 3.0e-4, max_steps: 40, ";
+    private static final String GROUP = LOOP + "reward_funcs: [accuracy_reward], per_device_train_batch_size: 64, num_generations: 8, "
+            + "max_completion_length: 64, temperature: 1.0, learning_rate: 7.0e-5, max_steps: 150, ";
     private static final String PAIRS = LOOP + "per_device_train_batch_size: 16, max_length: 256, learning_rate: 1.0e-4, max_steps: 60, ";
 
     static final Map<String, Kind> KINDS = Map.of(
             "sft", new Kind(SftCommand::new, "sft.jsonl", true, LOOP
-                    + "per_device_train_batch_size: 16, max_length: 256, learning_rate: 1.0e-3, max_steps: 150, lr_scheduler_type: cosine, warmup_ratio: 0.05"),
+                    + "per_device_train_batch_size: 16, max_length: 256, learning_rate: 1.0e-3, max_steps: 600, lr_scheduler_type: cosine, warmup_ratio: 0.05"),
             "reward", new Kind(RewardCommand::new, "preference.jsonl", false, LOOP
                     + "per_device_train_batch_size: 16, max_length: 256, learning_rate: 5.0e-4, max_steps: 80, gradient_checkpointing: false"),
             "grpo", new Kind(GrpoCommand::new, "grpo.jsonl", true, GROUP + "loss_type: dapo"),

@@ -143,6 +143,9 @@ public final class RecipeConfig {
     /** The checks that need no files: the RL method and the stage names. */
     public void validate() {
         if (!RL_METHODS.contains(rl)) throw new IllegalArgumentException(where("rl") + "rl \"" + rl + "\" is not one of " + RL_METHODS);
+        if (rl.equals("ppo") && skipped("reward")) {
+            throw new IllegalArgumentException(where("stages.reward") + "ppo trains against the reward model: do not skip the reward stage (or give it reuse: DIR)");
+        }
         for (String stage : stages.keySet()) {
             if (!stageNames().contains(stage)) {
                 throw new IllegalArgumentException(where("stages." + stage) + "stage \"" + stage + "\" does not exist in this recipe; its stages are "

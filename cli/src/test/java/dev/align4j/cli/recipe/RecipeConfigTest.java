@@ -80,6 +80,10 @@ class RecipeConfigTest {
         e = assertThrows(IllegalArgumentException.class, () -> RecipeConfig.load(number));
         assertTrue(e.getMessage().startsWith(number + ", line 2: n must be an integer"), e.getMessage());
 
+        Path ppo = write(dir, "rl: ppo\nstages:\n  reward: {skip: true}\n");
+        e = assertThrows(IllegalArgumentException.class, () -> RecipeConfig.load(ppo));
+        assertTrue(e.getMessage().startsWith(ppo + ", line 3: ppo trains against the reward model"), e.getMessage());
+
         Path where = write(dir, "stages:\n  sft:\n    max_steps: 5\n    dataset_name: data.jsonl\n");
         assertEquals(where + ", line 4: ", RecipeConfig.load(where).where("stages.sft.dataset_name"));
     }

@@ -38,7 +38,7 @@ final class RecipeStages {
 
     static final Map<String, Kind> KINDS = Map.of(
             "sft", new Kind(SftCommand::new, "sft.jsonl", true, LOOP
-                    + "per_device_train_batch_size: 16, max_length: 256, learning_rate: 1.0e-3, max_steps: 600, lr_scheduler_type: cosine, warmup_ratio: 0.05"),
+                    + "per_device_train_batch_size: 16, max_length: 256, learning_rate: 1.0e-3, max_steps: 1200, lr_scheduler_type: cosine, warmup_ratio: 0.05"),
             "reward", new Kind(RewardCommand::new, "preference.jsonl", false, LOOP
                     + "per_device_train_batch_size: 16, max_length: 256, learning_rate: 5.0e-4, max_steps: 80, gradient_checkpointing: false"),
             "grpo", new Kind(GrpoCommand::new, "grpo.jsonl", true, GROUP + "loss_type: dapo"),

@@ -25,7 +25,7 @@ import java.util.Map;
  * output_dir: recipe-out          # each stage's output folder, the state, report.html
  * model: path/to/model            # an HF model folder; default the built-in base model
  * task: arithmetic                # the built-in world's tasks (data synth) when no datasets are given
- * n: 6000                         # training problems per task
+ * n: 12000                        # training problems per task
  * eval_n: 100                     # held-out problems per task
  * seed: 1
  * rl: grpo                        # grpo, ppo, dpo, kto, orpo, simpo, online-dpo, rloo, or none
@@ -50,7 +50,7 @@ public final class RecipeConfig {
     /** An HF model folder; null for the built-in base model. */
     public Path model;
     public String task = "arithmetic";
-    public int n = 6000;
+    public int n = 12000;
     public int evalN = 100;
     public long seed = 1;
     public String rl = "grpo";

@@ -83,8 +83,9 @@ public final class Recipe {
                     record = JsonLines.MAPPER.createObjectNode().put("status", "skipped");
                     state.finish(stage, record);
                 } else {
+                    long stageStart = System.nanoTime();
                     Path output = c.reused(stage) != null ? c.reused(stage) : train(stage, data, policy, rewardModel);
-                    record = evaluated(state, stage, method(stage), output, sft, heldOut, heldOutPairs, (System.nanoTime() - start) / 1e9);
+                    record = evaluated(state, stage, method(stage), output, sft, heldOut, heldOutPairs, (System.nanoTime() - stageStart) / 1e9);
                     record.put("status", c.reused(stage) != null ? "reused" : "done");
                     state.finish(stage, record);
                 }

@@ -15,7 +15,6 @@ import dev.align4j.train.rewards.RewardFunction;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -118,13 +117,5 @@ public final class HeldOut {
         ObjectNode r = JsonLines.MAPPER.createObjectNode();
         r.set("prompt", prompt);
         return new RewardFunction.Sample(promptText, text, 1, false, r);
-    }
-
-    /** The metrics as the report's table reads them. */
-    public static Map<String, Double> metrics(Accuracy a) {
-        Map<String, Double> m = new LinkedHashMap<>();
-        m.put("accuracy", a.accuracy());
-        m.put("format_rate", a.formatRate());
-        return m;
     }
 }

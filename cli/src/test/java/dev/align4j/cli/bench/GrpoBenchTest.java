@@ -40,7 +40,9 @@ class GrpoBenchTest {
         Matcher total = Pattern.compile("\\nstep_seconds ([0-9.]+)\\n").matcher(out), eps = Pattern.compile("\\ncompletions_per_s ([0-9.]+)\\n?$").matcher(out);
         assertTrue(total.find() && eps.find(), out);
         assertEquals(seconds, Double.parseDouble(total.group(1)), 2e-3);
-        assertEquals(8 / Double.parseDouble(total.group(1)), Double.parseDouble(eps.group(1)), 0.01 * Double.parseDouble(eps.group(1)) + 0.006);
+        double t = Double.parseDouble(total.group(1)), rate = Double.parseDouble(eps.group(1));
+        // step_seconds is printed to 3 decimals: on a step of a few hundredths that rounding alone is a few percent of 8 / t
+        assertEquals(8 / t, rate, rate * (0.0005 / t + 0.01) + 0.006, out);
         assertTrue(out.contains("2 prompts × 4 completions from 2 prefills"), out);
     }
 }
